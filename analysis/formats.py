@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # --- serial numbers -------------------------------------------------------------------------
 

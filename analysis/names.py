@@ -125,8 +125,8 @@ def _unescape(value: str) -> str:
             if re.fullmatch(r"[0-9A-Fa-f]{2}", nxt):
                 # hex pair escapes a UTF-8 byte; collect a run of them
                 raw = bytearray()
-                while i + 2 < len(v) + 1 and v[i] == "\\" and re.fullmatch(
-                    r"[0-9A-Fa-f]{2}", v[i + 1 : i + 3]
+                while (
+                    i + 2 < len(v) + 1 and v[i] == "\\" and re.fullmatch(r"[0-9A-Fa-f]{2}", v[i + 1 : i + 3])
                 ):
                     raw.append(int(v[i + 1 : i + 3], 16))
                     i += 3

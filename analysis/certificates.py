@@ -1,0 +1,483 @@
+"""PEM bundles, DER files, directories and bytes -> the certificates frame (design.md, Frames).
+
+Fast and streaming: PEM files are read in chunks, each block is base64-decoded and walked by
+`analysis.der` (no per-certificate objects); big files are split across processes. `cryptography`
+is used once per distinct issuer name and as the fallback for anything the fast reader declines.
+
+Every certificate read is one row ("certificate entry"), duplicates included. Bad input (a corrupt
+PEM block, a truncated DER file, junk) is skipped and reported as a `Problem` naming the file and
+position; the rest is loaded.
+"""
+
+from __future__ import annotations
+
+import binascii
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import der as _der
+from .errors import Problem
+from .formats import TIME_DTYPE, format_serial, parse_time
+from .schema import coerce_certificates, empty_certificates
+
+PEM_BEGIN = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----")
+PEM_END = re.compile(rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----")
+_ANY_PEM = b"-----BEGIN "
+CHUNK = 8 << 20  # bytes read at a time from a PEM file
+PARALLEL_MIN_BYTES = 24 << 20  # split files bigger than this across processes
+
+Input = str | os.PathLike | bytes
+
+
+@dataclass
+class _Columns:
+    """Column lists filled one certificate at a time (cheaper than a list of dicts)."""
+
+    names: bool = True
+    cert_sha256: list = field(default_factory=list)
+    spki_sha256: list = field(default_factory=list)
+    issuer_dn: list = field(default_factory=list)
+    serial: list = field(default_factory=list)
+    subject_dn: list = field(default_factory=list)
+    subject_cn: list = field(default_factory=list)
+    san_dns: list = field(default_factory=list)
+    not_before: list = field(default_factory=list)
+    not_after: list = field(default_factory=list)
+    is_precert: list = field(default_factory=list)
+    is_ca: list = field(default_factory=list)
+    key_type: list = field(default_factory=list)
+    sct_time: list = field(default_factory=list)
+    source: list = field(default_factory=list)
+    offset: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    _issuers: dict = field(default_factory=dict)
+    _key_types: dict = field(default_factory=dict)
+
+    def add(self, der: bytes, source: str, offset: int) -> None:
+        raw = _der.parse_certificate(der)
+        issuer = self._issuers.get(raw.issuer)
+        if issuer is None:
+            issuer = self._issuers[raw.issuer] = _render_name(raw.issuer, der, "issuer")
+        kt = self._key_types.get(raw.spki_sha256)
+        if kt is None:
+            kt = self._key_types[raw.spki_sha256] = _der.key_type(raw.spki)
+        if self.names:
+            subject_dn, subject_cn, sans = _subject_fields(raw, der)
+        else:
+            subject_dn = subject_cn = sans = None
+        self.cert_sha256.append(raw.cert_sha256)
+        self.spki_sha256.append(raw.spki_sha256)
+        self.issuer_dn.append(issuer)
+        self.serial.append(format(raw.serial, "x") if raw.serial >= 0 else "-" + format(-raw.serial, "x"))
+        self.subject_dn.append(subject_dn)
+        self.subject_cn.append(subject_cn)
+        self.san_dns.append(sans)
+        self.not_before.append(raw.not_before_us)
+        self.not_after.append(raw.not_after_us)
+        self.is_precert.append(raw.is_precert)
+        self.is_ca.append(raw.is_ca)
+        self.key_type.append(kt)
+        self.sct_time.append(-1 if raw.sct_us is None else raw.sct_us)
+        self.source.append(source)
+        self.offset.append(offset)
+
+    def extend(self, other: _Columns) -> None:
+        for name in _LIST_FIELDS:
+            getattr(self, name).extend(getattr(other, name))
+        self.problems.extend(other.problems)
+
+    def to_frame(self) -> pd.DataFrame:
+        n = len(self.cert_sha256)
+        if n == 0:
+            df = empty_certificates()
+            df["_offset"] = pd.Series([], dtype="int64")
+            return df
+
+        def times(values: list[int]) -> pd.Series:
+            arr = np.asarray(values, dtype="int64")
+            mask = arr == -1
+            s = pd.Series(arr.view("datetime64[us]")).dt.tz_localize("UTC").astype(TIME_DTYPE)
+            if mask.any():
+                s[mask] = pd.NaT
+            return s
+
+        df = pd.DataFrame(
+            {
+                "cert_sha256": pd.array(self.cert_sha256, dtype="string"),
+                "spki_sha256": pd.array(self.spki_sha256, dtype="string"),
+                "issuer_dn": pd.array(self.issuer_dn, dtype="string"),
+                "serial": pd.array(self.serial, dtype="string"),
+                "subject_dn": pd.array(self.subject_dn, dtype="string"),
+                "subject_cn": pd.array(self.subject_cn, dtype="string"),
+                "san_dns": pd.Series(self.san_dns, dtype="object"),
+                "not_before": times(self.not_before),
+                "not_after": times(self.not_after),
+                "is_precert": np.asarray(self.is_precert, dtype=bool),
+                "is_ca": np.asarray(self.is_ca, dtype=bool),
+                "key_type": pd.array(self.key_type, dtype="string"),
+                "crtsh_id": pd.array([None] * n, dtype="Int64"),
+                "first_seen": pd.Series(pd.NaT, index=range(n), dtype=TIME_DTYPE),
+                "source": pd.array(self.source, dtype="string"),
+                "sct_time": times(self.sct_time),
+                "_offset": np.asarray(self.offset, dtype="int64"),
+            }
+        )
+        return df
+
+
+_LIST_FIELDS = [
+    "cert_sha256",
+    "spki_sha256",
+    "issuer_dn",
+    "serial",
+    "subject_dn",
+    "subject_cn",
+    "san_dns",
+    "not_before",
+    "not_after",
+    "is_precert",
+    "is_ca",
+    "key_type",
+    "sct_time",
+    "source",
+    "offset",
+]
+
+
+def _render_name(name: bytes, der: bytes, which: str) -> str:
+    try:
+        return _der.name_to_rfc4514(name)
+    except _der.DERError:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+        return (cert.issuer if which == "issuer" else cert.subject).rfc4514_string()
+
+
+def _subject_fields(raw: _der.RawCert, der: bytes) -> tuple[str, str | None, list[str]]:
+    try:
+        subject_dn = _der.name_to_rfc4514(raw.subject)
+        cns = _der.common_names(raw.subject)
+    except _der.DERError:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+        subject_dn = cert.subject.rfc4514_string()
+        cns = [
+            a.value if isinstance(a.value, str) else a.value.hex()
+            for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        ]
+    sans = _der.san_dns_names(raw.san) if raw.san is not None else []
+    return subject_dn, (cns[-1] if cns else None), sans  # the most specific CN
+
+
+# --- reading inputs -------------------------------------------------------------------------
+
+
+def _iter_pem_blocks(
+    fh, label: str, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield (byte offset, DER or None, reason) for every certificate PEM block whose BEGIN line
+    starts in [start, stop). Reads in chunks; text between blocks is ignored."""
+    fh.seek(start)
+    buf = b""
+    base = start
+    eof = False
+    while True:
+        m = PEM_BEGIN.search(buf)
+        if m is None:
+            if eof:
+                return
+            keep = buf[-64:]  # a marker may straddle chunks
+            base += len(buf) - len(keep)
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                eof = True
+            buf = keep + chunk
+            continue
+        begin = base + m.start()
+        if stop is not None and begin >= stop:
+            return
+        e = PEM_END.search(buf, m.end())
+        if e is None:
+            if eof:
+                yield begin, None, "PEM block has no END line (truncated file)"
+                return
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                eof = True
+            buf += chunk
+            continue
+        body = buf[m.end() : e.start()]
+        try:
+            der = binascii.a2b_base64(body, strict_mode=False)
+        except binascii.Error as exc:
+            yield begin, None, f"corrupt base64 in PEM block ({exc})"
+        else:
+            yield begin, der, None
+        buf = buf[e.end() :]
+        base = begin + (e.end() - m.start())
+
+
+def _load_pem_range(path: str, label: str, start: int, stop: int | None, names: bool) -> _Columns:
+    cols = _Columns(names=names)
+    with open(path, "rb") as fh:
+        for index, (offset, der, reason) in enumerate(_iter_pem_blocks(fh, label, start, stop)):
+            _add_block(cols, label, index, offset, der, reason)
+    return cols
+
+
+def _add_block(
+    cols: _Columns, label: str, index: int, offset: int, der: bytes | None, reason: str | None
+) -> None:
+    # Blocks are numbered from 1 within their file; workers renumber after the merge.
+    position = f"block {index + 1} (byte {offset})"
+    if der is None:
+        cols.problems.append(Problem(label, position, reason or "unreadable block"))
+        return
+    try:
+        cols.add(der, f"{label}#block {index + 1}", offset)
+    except _der.DERError as exc:
+        reason = _fallback_reason(der, exc)
+        cols.problems.append(Problem(label, position, reason))
+
+
+def _fallback_reason(der: bytes, exc: Exception) -> str:
+    return f"not a valid certificate: {exc}"
+
+
+def _split_points(path: str, parts: int) -> list[int]:
+    """Byte offsets that start PEM blocks, roughly evenly spaced, for splitting a big file."""
+    size = os.path.getsize(path)
+    points = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(size * k // parts)
+            probe = fh.read(1 << 16)
+            m = PEM_BEGIN.search(probe)
+            if m is None:
+                continue
+            points.append(size * k // parts + m.start())
+    points.append(size)
+    return sorted(set(points))
+
+
+def _mp_context():
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return multiprocessing.get_context()
+
+
+def _load_pem_file(path: str, label: str, names: bool, workers: int) -> _Columns:
+    size = os.path.getsize(path)
+    if workers <= 1 or size < PARALLEL_MIN_BYTES:
+        return _load_pem_range(path, label, 0, None, names)
+    points = _split_points(path, workers)
+    ranges = list(zip(points[:-1], points[1:], strict=True))
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        futures = [pool.submit(_load_pem_range, path, label, a, b, names) for a, b in ranges]
+        parts = [f.result() for f in futures]
+    merged = _Columns(names=names)
+    shift = 0
+    for part in parts:
+        count = len(part.cert_sha256) + sum(1 for p in part.problems)
+        if shift:
+            part.source = [_renumber(s, shift) for s in part.source]
+            part.problems = [
+                Problem(p.input, _renumber_position(p.position, shift), p.reason) for p in part.problems
+            ]
+        merged.extend(part)
+        shift += count
+    return merged
+
+
+def _renumber(source: str, shift: int) -> str:
+    head, _, n = source.rpartition("#block ")
+    return f"{head}#block {int(n) + shift}"
+
+
+def _renumber_position(position: str | None, shift: int) -> str | None:
+    if not position:
+        return position
+    m = re.match(r"block (\d+)(.*)", position)
+    return f"block {int(m.group(1)) + shift}{m.group(2)}" if m else position
+
+
+def _load_bytes(data: bytes, label: str, cols: _Columns) -> None:
+    if _ANY_PEM in data:
+        import io
+
+        found = False
+        for index, (offset, der, reason) in enumerate(_iter_pem_blocks(io.BytesIO(data), label)):
+            found = True
+            _add_block(cols, label, index, offset, der, reason)
+        if not found:
+            cols.problems.append(Problem(label, None, "PEM text without any CERTIFICATE block"))
+        return
+    if not data:
+        cols.problems.append(Problem(label, None, "empty file"))
+        return
+    if data[:1] != b"\x30":
+        cols.problems.append(Problem(label, "byte 0", "neither PEM nor DER (junk file)"))
+        return
+    try:
+        cols.add(data, label, 0)
+    except _der.DERError as exc:
+        cols.problems.append(Problem(label, "byte 0", f"not a valid DER certificate: {exc}"))
+
+
+def _iter_files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts):
+                yield p
+    else:
+        yield path
+
+
+def load_certificates(
+    inputs: Input | Iterable[Input],
+    *,
+    names: bool = True,
+    workers: int | None = None,
+    label: str | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read certificates from files, directories (recursive) and bytes into the certificates frame.
+
+    `names=False` skips subject and SAN decoding (the fast path for bulk key-reuse work); fill them
+    later for the rows you need with `fill_names`. `workers` processes split big PEM files
+    (default: the CPU count). Returns (frame, problems); problems name file and position.
+
+    In a directory, a crt.sh rows file (`crtsh.json`, as `fetch crtsh --out` writes) supplies
+    `crtsh_id` and `first_seen` for the PEM files named `<crt.sh id>.pem`.
+    """
+    if isinstance(inputs, (str, os.PathLike, bytes)):
+        inputs = [inputs]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    cols = _Columns(names=names)
+    crtsh_meta: dict[int, dict] = {}
+    for item in inputs:
+        if isinstance(item, bytes):
+            _load_bytes(item, label or "<bytes>", cols)
+            continue
+        root = Path(item)
+        if not root.exists():
+            cols.problems.append(Problem(str(root), None, "no such file or directory"))
+            continue
+        for path in _iter_files(root):
+            text = str(path)
+            if path.suffix.lower() == ".json":
+                meta, problems = _read_crtsh_rows(path)
+                crtsh_meta.update(meta)
+                cols.problems.extend(problems)
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(1 << 16)
+            except OSError as exc:
+                cols.problems.append(Problem(text, None, f"cannot read: {exc.strerror}"))
+                continue
+            if _ANY_PEM in head or (head[:1] != b"\x30" and b"-----BEGIN" in _peek_more(path)):
+                part = _load_pem_file(text, text, names, workers)
+                if not part.cert_sha256 and not part.problems:
+                    part.problems.append(Problem(text, None, "no CERTIFICATE block in this PEM file"))
+                cols.extend(part)
+            else:
+                _load_bytes(path.read_bytes(), text, cols)
+    df = cols.to_frame()
+    if crtsh_meta and len(df):
+        _apply_crtsh_meta(df, crtsh_meta)
+    return df, cols.problems
+
+
+def _peek_more(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(1 << 20)
+
+
+def _read_crtsh_rows(path: Path) -> tuple[dict[int, dict], list[Problem]]:
+    """A JSON file of crt.sh rows -> {id: row}. Other JSON files are reported, not guessed at."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {}, [Problem(str(path), None, f"not JSON: {exc}")]
+    if isinstance(rows, dict) and isinstance(rows.get("rows"), list):
+        rows = rows["rows"]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r for r in rows):
+        return {}, [Problem(str(path), None, "JSON file is not a list of crt.sh rows; ignored")]
+    meta, problems = {}, []
+    for n, row in enumerate(rows, 1):
+        try:
+            meta[int(row["id"])] = row
+        except (TypeError, ValueError):
+            problems.append(Problem(str(path), f"row {n}", f"bad crt.sh id {row.get('id')!r}"))
+    return meta, problems
+
+
+def _apply_crtsh_meta(df: pd.DataFrame, meta: dict[int, dict]) -> None:
+    ids = df["source"].str.extract(r"(?:^|[/\\])(\d+)\.(?:pem|crt|der|cer)(?:#block 1)?$")[0]
+    crtsh_id = pd.array(pd.to_numeric(ids, errors="coerce"), dtype="Int64")
+    df["crtsh_id"] = crtsh_id
+    seen = []
+    for value in crtsh_id:
+        row = meta.get(int(value)) if value is not pd.NA else None
+        ts = row.get("entry_timestamp") if row else None
+        seen.append(parse_time(ts) if ts else None)
+    df["first_seen"] = pd.Series(pd.to_datetime(seen, utc=True), index=df.index).astype(TIME_DTYPE)
+
+
+def load_certificate_bytes(data: bytes, source: str = "<bytes>") -> tuple[pd.DataFrame, list[Problem]]:
+    """Certificates from bytes (PEM with any number of blocks, or one DER certificate)."""
+    return load_certificates(data, label=source)
+
+
+def fill_names(df: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
+    """Fill subject_dn, subject_cn and san_dns for rows loaded with names=False (all or `mask`).
+
+    Re-reads each row's PEM block (or DER file) from its source at the recorded byte offset.
+    """
+    df = df.copy()
+    rows = df.index if mask is None else df.index[mask.fillna(False).to_numpy()]
+    need = [i for i in rows if df.at[i, "san_dns"] is None]
+    for i in need:
+        source = str(df.at[i, "source"])
+        path = source.split("#block ")[0]
+        offset = int(df.at[i, "_offset"]) if "_offset" in df.columns else 0
+        try:
+            with open(path, "rb") as fh:
+                if "#block " in source:
+                    _, der, _ = next(_iter_pem_blocks(fh, path, offset, offset + 1))
+                else:
+                    der = fh.read()
+        except (OSError, StopIteration):
+            continue
+        if der is None:
+            continue
+        raw = _der.parse_certificate(der)
+        dn, cn, sans = _subject_fields(raw, der)
+        df.at[i, "subject_dn"] = dn
+        df.at[i, "subject_cn"] = cn
+        df.at[i, "san_dns"] = sans
+    return df
+
+
+def certificates_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build a certificates frame from plain dicts (tests, crt.sh rows, spreadsheets)."""
+    if not rows:
+        return empty_certificates()
+    df = pd.DataFrame(rows)
+    if "serial" in df.columns:
+        df["serial"] = [
+            format_serial(int(s, 16)) if isinstance(s, str) else format_serial(s) for s in df["serial"]
+        ]
+    return coerce_certificates(df)

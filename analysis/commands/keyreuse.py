@@ -1,0 +1,190 @@
+"""`ca-incidents keyreuse`: certificates reissued on compromised keys, and late revocations."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from ..errors import UsageError
+from ..formats import parse_time
+from ..keyreuse import Findings
+from .common import add_shared_options, print_json, report_problems
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
+
+
+def add_keyreuse_inputs(p: argparse.ArgumentParser) -> None:
+    """The key-reuse input options; `report closure-summary/draft/appendix/lint` reuse them."""
+    g = p.add_argument_group("key-reuse inputs")
+    g.add_argument(
+        "--certs", action="append", default=[], metavar="PATH", help="PEM bundle, DER file or folder"
+    )
+    g.add_argument("--crl", action="append", default=[], metavar="PATH|URL", help="CRL file (DER/PEM) or URL")
+    g.add_argument(
+        "--crl-list", action="append", default=[], metavar="FILE.json", help="CCADB JSON array of CRL URLs"
+    )
+    g.add_argument("--crl-from-certs", action="store_true", help="fetch the CRLs the certificates name")
+    g.add_argument(
+        "--revocations",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="revocations CSV or incident xlsx/csv",
+    )
+    g.add_argument(
+        "--compromised",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="compromised keys: CSV or key files",
+    )
+    g.add_argument(
+        "--crtsh-spki", action="append", default=[], metavar="HEX", help="download a key's certificates"
+    )
+    g.add_argument("--crtsh-revocations", action="store_true", help="revocations from crt.sh's database")
+    g.add_argument("--crtsh-db", default=None, help="crt.sh database connection string (env CRTSH_DB)")
+    g.add_argument("--pwnedkeys", action="store_true", help="look every key up on pwnedkeys")
+    g.add_argument("--pwnedkeys-url", default=None, help="pwnedkeys base URL (env PWNEDKEYS_URL)")
+    g.add_argument("--scope", choices=("global", "issuer"), default="global", help="whose compromise counts")
+    g.add_argument(
+        "--as-of", default=None, metavar="TIME", help="analysis time for 'remaining valid' (default now)"
+    )
+    g.add_argument("--demo", action="store_true", help="add the embedded demo incident's inputs")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "keyreuse",
+        help="find certificates issued on compromised keys and late revocations",
+        description=(
+            "Group certificates by SPKI SHA-256, take compromise times from keyCompromise revocations "
+            "and compromised-key lists, and report issuance after compromise (BR 6.1.1.3) and "
+            "revocations later than 24 hours (BR 4.9.1.1). Findings are leads for review."
+        ),
+    )
+    add_keyreuse_inputs(p)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any input was skipped")
+    add_shared_options(p)
+    p.set_defaults(func=run)
+
+
+def has_network_inputs(args: argparse.Namespace) -> bool:
+    return bool(
+        args.crtsh_spki
+        or args.crtsh_revocations
+        or args.pwnedkeys
+        or args.crl_list
+        or args.crl_from_certs
+        or any(str(c).startswith(("http://", "https://")) for c in args.crl)
+    )
+
+
+def analyse_from_args(args: argparse.Namespace) -> tuple[Findings, bool]:
+    """Load every input the options name and run the analysis; returns (findings, upstream_failed).
+
+    Raises UsageError when no usable input was given.
+    """
+    from ..demo import demo_as_of, demo_paths
+    from ..inputs import load_keyreuse_inputs
+
+    certs, crls, revs, comp = list(args.certs), [], list(args.revocations), list(args.compromised)
+    urls = []
+    for c in args.crl:
+        (urls if str(c).startswith(("http://", "https://")) else crls).append(c)
+    as_of = args.as_of
+    if args.demo:
+        d = demo_paths()
+        certs += d["certs"]
+        crls += d["crls"]
+        revs += d["revocations"]
+        comp += d["compromised"]
+        if as_of is None:
+            as_of = demo_as_of()
+    if not (certs or args.crtsh_spki):
+        raise UsageError("no certificates to analyse: give --certs, --crtsh-spki or --demo")
+    if as_of is not None:
+        try:
+            as_of = parse_time(as_of)
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from exc
+    inputs = load_keyreuse_inputs(certs, crls, revs, comp)
+    upstream_failed = False
+    if has_network_inputs(args):
+        try:
+            from ..sources import keyreuse_inputs as net
+        except ImportError as exc:
+            raise UsageError(f"network inputs are not available in this build ({exc})") from exc
+        inputs, upstream_failed = net.add_network_inputs(inputs, args, crl_urls=urls)
+    if inputs.certificates.empty:
+        report_problems(inputs.problems)
+        raise UsageError("no usable certificates in the inputs (see the skipped items above)")
+    findings = inputs.analyse(scope=args.scope, as_of=as_of)
+    if args.demo and args.as_of is None:
+        findings.notes.append("--demo: analysed as of the demo report's date; give --as-of to change it.")
+    return findings, upstream_failed
+
+
+def run(args: argparse.Namespace) -> int:
+    findings, upstream_failed = analyse_from_args(args)
+    report_problems(findings.problems)
+    if args.format == "json":
+        print_json(findings.to_dict())
+    elif args.format == "csv":
+        write_violations_csv(findings, sys.stdout)
+    else:
+        sys.stdout.write(to_table(findings))
+    if upstream_failed:
+        return EXIT_UPSTREAM
+    if args.strict and findings.problems:
+        return EXIT_SKIPPED
+    return EXIT_OK
+
+
+VIOLATION_CSV_COLUMNS = [
+    "spki_sha256",
+    "issuer_dn",
+    "serial",
+    "issued_at",
+    "compromised_at",
+    "compromise_source",
+    "same_issuer",
+    "before_br_6_1_1_3_4",
+    "revoked_at",
+    "revocation_reason",
+    "crtsh_url",
+]
+
+
+def write_violations_csv(findings: Findings, out) -> None:
+    """The violations as CSV, the JSON's field names as the header."""
+    w = csv.DictWriter(out, fieldnames=VIOLATION_CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for row in findings.to_dict()["violations"]:
+        w.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+def to_table(findings: Findings) -> str:
+    """For people: the summary, then the reused compromised keys."""
+    d = findings.to_dict()
+    lines = ["Key reuse summary", ""]
+    width = max(len(k) for k in d["summary"])
+    for k, v in d["summary"].items():
+        lines.append(f"  {k.replace('_', ' '):<{width}}  {v:>8}")
+    reused = [k for k in d["keys"] if k["issued_after_compromise"]]
+    lines += ["", f"Reused compromised keys ({len(reused)})", ""]
+    if reused:
+        header = f"  {'SPKI SHA-256':<16}  {'type':<9}  {'compromised at (UTC)':<25}  {'issued after':>12}  {'late revocations':>16}"
+        lines.append(header)
+        for k in reused:
+            lines.append(
+                f"  {k['spki_sha256'][:16]:<16}  {str(k['key_type']):<9}  {str(k['compromised_at'] or 'undated'):<25}"
+                f"  {k['issued_after_compromise']:>12}  {k['revocation_delays']:>16}"
+            )
+    else:
+        lines.append("  none")
+    if d["errors"]:
+        lines += ["", f"Skipped inputs ({len(d['errors'])}): see stderr"]
+    lines += ["", "Notes:"] + [f"  - {n}" for n in d["notes"]]
+    return "\n".join(lines) + "\n"

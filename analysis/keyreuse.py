@@ -1,0 +1,535 @@
+"""Key reuse after compromise: issuances, compromise times, violations, revocation delays.
+
+Implements design.md's key-reuse rules table exactly; each rule is a named step below. Every
+finding is a lead for review, not a verdict (the JSON says so once, in `notes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem
+from .formats import TIME_DTYPE, format_time
+from .names import NameParseError, dn_key, match_issuer
+from .revocations import RevocationData, effective_revocations
+from .schema import empty_compromised_keys, empty_revocations
+
+SCHEMA_VERSION = 1
+BR_6_1_1_3_4_EFFECTIVE = pd.Timestamp("2020-10-19T00:00:00Z")
+REVOCATION_DEADLINE = pd.Timedelta(hours=24)
+KEY_COMPROMISE = 1
+CAVEAT = (
+    "Every finding is a lead for review, not a verdict: a keyCompromise reason is not proof that "
+    "the CA was notified through its own problem-reporting procedure."
+)
+BACKDATING_NOTE = (
+    "Revocation dates are the CRL entries' revocationDate as published; BR 7.2.2 lets a CA change "
+    "a reason to keyCompromise later and backdate that date, so dates can differ between snapshots."
+)
+SUMMARY_KEYS = (
+    "certificate_entries",
+    "distinct_certificates",
+    "issuances",
+    "distinct_keys",
+    "compromised_keys",
+    "issuances_with_compromised_keys",
+    "violating_issuances",
+    "reused_compromised_keys",
+    "revocation_delays",
+    "remaining_valid",
+)
+
+
+@dataclass
+class Findings:
+    """The result of `find_key_reuse`: frames for the app and notebooks, `to_dict` for JSON."""
+
+    summary: dict
+    issuances: pd.DataFrame  # one row per issuance with its revocation and compromise columns
+    keys: pd.DataFrame
+    violations: pd.DataFrame
+    revocation_delays: pd.DataFrame
+    listed_keys_without_certificates: list[str]
+    notes: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    scope: str = "global"
+    as_of: pd.Timestamp | None = None
+
+    def to_dict(self) -> dict:
+        """The `keyreuse --format json` object (design.md, Command line)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "summary": dict(self.summary),
+            "keys": _records(
+                self.keys,
+                [
+                    "spki_sha256",
+                    "key_type",
+                    "issuances",
+                    "issuers",
+                    "first_issued",
+                    "last_issued",
+                    "compromised_at",
+                    "compromise_source",
+                    "issued_after_compromise",
+                    "revocation_delays",
+                ],
+            ),
+            "violations": _records(
+                self.violations,
+                [
+                    "spki_sha256",
+                    "issuer_dn",
+                    "serial",
+                    "issued_at",
+                    "compromised_at",
+                    "compromise_source",
+                    "same_issuer",
+                    "before_br_6_1_1_3_4",
+                    "revoked_at",
+                    "revocation_reason",
+                    "crtsh_url",
+                ],
+            ),
+            "revocation_delays": _records(
+                self.revocation_delays,
+                [
+                    "spki_sha256",
+                    "issuer_dn",
+                    "serial",
+                    "compromised_at",
+                    "revoked_at",
+                    "hours_after_compromise",
+                ],
+            ),
+            "listed_keys_without_certificates": list(self.listed_keys_without_certificates),
+            "inputs": list(self.inputs),
+            "errors": [p.to_dict() for p in self.problems],
+            "notes": list(self.notes),
+        }
+
+
+def _py(value: object) -> object:
+    """A frame cell -> a JSON value (times as ISO UTC, NA as None, numpy scalars as Python)."""
+    if isinstance(value, (list, tuple)):
+        return [_py(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_py(v) for v in value.tolist()]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return format_time(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+    return [{c: _py(v) for c, v in zip(cols, row, strict=True)} for row in df[cols].itertuples(index=False)]
+
+
+# --- rule: issuance -------------------------------------------------------------------------
+
+
+def _issuer_keys(names: pd.Series) -> pd.Series:
+    """dn_key for each name (computed once per distinct name)."""
+    uniq = names.dropna().unique()
+    mapping = {}
+    for n in uniq:
+        try:
+            mapping[n] = dn_key(n)
+        except NameParseError:
+            mapping[n] = "\x00" + str(n)  # unparseable: matches only itself
+    return names.map(mapping).astype("string")
+
+
+def build_issuances(certs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Certificates -> one row per (issuer, serial, SPKI); a precert and its final cert are one.
+
+    Issue time (rule "issue time"): the earliest of crt.sh first_seen and the earliest embedded
+    SCT of the final certificate; when neither is known, not_before.
+    Returns (issuances, warnings); the same (issuer, serial) with two SPKIs is a serial_reuse warning.
+    """
+    cols = [
+        "issuer_key",
+        "issuer_dn",
+        "serial",
+        "spki_sha256",
+        "key_type",
+        "cert_sha256",
+        "precert_sha256",
+        "subject_dn",
+        "subject_cn",
+        "san_dns",
+        "not_before",
+        "not_after",
+        "is_ca",
+        "crtsh_id",
+        "issued_at",
+        "issue_time_basis",
+        "entries",
+        "source",
+    ]
+    if certs.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}), []
+    c = certs.copy()
+    c["issuer_key"] = _issuer_keys(c["issuer_dn"])
+    sct = c["sct_time"] if "sct_time" in c.columns else pd.Series(pd.NaT, index=c.index, dtype=TIME_DTYPE)
+    c["_sct_final"] = sct.where(~c["is_precert"])
+    c["_final_sha"] = c["cert_sha256"].where(~c["is_precert"])
+    c["_pre_sha"] = c["cert_sha256"].where(c["is_precert"])
+    # Final certificates first, so `first` takes their names when both are loaded.
+    c = c.sort_values("is_precert", kind="stable")
+    g = c.groupby(["issuer_key", "serial", "spki_sha256"], sort=False, dropna=False)
+    out = g.agg(
+        issuer_dn=("issuer_dn", "first"),
+        key_type=("key_type", "first"),
+        cert_sha256=("_final_sha", "first"),
+        precert_sha256=("_pre_sha", "first"),
+        subject_dn=("subject_dn", "first"),
+        subject_cn=("subject_cn", "first"),
+        not_before=("not_before", "min"),
+        not_after=("not_after", "max"),
+        is_ca=("is_ca", "any"),
+        crtsh_id=("crtsh_id", "first"),
+        first_seen=("first_seen", "min"),
+        sct=("_sct_final", "min"),
+        entries=("cert_sha256", "size"),
+        source=("source", "first"),
+    ).reset_index()
+    sans = g["san_dns"].first().reset_index(drop=True) if "san_dns" in c.columns else None
+    out["san_dns"] = sans.values if sans is not None else None
+    observed = out[["first_seen", "sct"]].min(axis=1)
+    out["issued_at"] = observed.fillna(out["not_before"]).astype(TIME_DTYPE)
+    out["issue_time_basis"] = np.where(
+        out["first_seen"].notna() & (out["first_seen"] <= out["sct"].fillna(out["first_seen"])),
+        "crt.sh first_seen",
+        np.where(out["sct"].notna(), "embedded SCT", "not_before"),
+    )
+    out = out.drop(columns=["first_seen", "sct"])
+    warnings = []
+    dup = out.groupby(["issuer_key", "serial"])["spki_sha256"].nunique()
+    for (_, serial), n in dup[dup > 1].items():
+        issuer = out.loc[out["serial"] == serial, "issuer_dn"].iloc[0]
+        warnings.append(f"serial_reuse: {issuer} serial {serial} was issued on {n} different keys")
+    return out[cols], warnings
+
+
+# --- rules: revocation attaches, revocation date ---------------------------------------------
+
+
+def _resolve_revocation_issuers(
+    revocations: pd.DataFrame, issuer_names: list[str]
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Give every revocation an issuer_key; bare-CN issuers resolve against loaded issuers only."""
+    problems: list[Problem] = []
+    if revocations.empty:
+        r = revocations.copy()
+        r["issuer_key"] = pd.Series([], dtype="string")
+        return r, problems
+    r = revocations.copy()
+    keys = {}
+    for name in r["issuer_dn"].dropna().unique():
+        try:
+            keys[name] = dn_key(name)
+        except NameParseError:
+            try:
+                keys[name] = dn_key(match_issuer(name, issuer_names))
+            except LookupError as exc:
+                keys[name] = None
+                problems.append(Problem(str(name), None, f"revocation issuer not resolved: {exc}"))
+    r["issuer_key"] = r["issuer_dn"].map(keys).astype("string")
+    bad = r["issuer_key"].isna()
+    for _, row in r[bad].iterrows():
+        problems.append(
+            Problem(str(row["source"]), f"serial {row['serial']}", "skipped: issuer not resolved")
+        )
+    return r[~bad].reset_index(drop=True), problems
+
+
+# --- the analysis ---------------------------------------------------------------------------
+
+
+def find_key_reuse(
+    certs: pd.DataFrame,
+    revocations: pd.DataFrame | RevocationData | None = None,
+    compromised: pd.DataFrame | None = None,
+    *,
+    scope: str = "global",
+    as_of: dt.datetime | pd.Timestamp | str | None = None,
+    problems: list[Problem] | None = None,
+    inputs: list[dict] | None = None,
+    covered_issuers: set[str] | None = None,
+) -> Findings:
+    """Apply design.md's key-reuse rules to loaded certificates, revocations and compromised keys.
+
+    `scope="issuer"` counts only compromise known to the same issuer (its own keyCompromise
+    revocation of a certificate on that key). `as_of` (default now) decides "remaining valid".
+    """
+    if scope not in ("global", "issuer"):
+        raise ValueError(f"scope must be 'global' or 'issuer', not {scope!r}")
+    problems = list(problems or [])
+    notes: list[str] = []
+    if isinstance(revocations, RevocationData):
+        rev_data = revocations
+        revocations = rev_data.frame
+        problems.extend(p for p in rev_data.problems if p not in problems)
+        if covered_issuers is None:
+            covered_issuers = rev_data.covered_issuers()
+    if revocations is None:
+        revocations = empty_revocations()
+    if compromised is None:
+        compromised = empty_compromised_keys()
+    now = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
+    if now.tzinfo is None:
+        now = now.tz_localize("UTC")
+    now = now.tz_convert("UTC")
+
+    iss, warnings = build_issuances(certs)
+    notes.extend(warnings)
+
+    # Revocations attach by (issuer, serial) only.
+    rev, rev_problems = _resolve_revocation_issuers(revocations, iss["issuer_dn"].dropna().unique().tolist())
+    problems.extend(rev_problems)
+    eff = effective_revocations(rev, by=("issuer_key", "serial"))
+    eff = eff.rename(
+        columns={"revoked_at": "revoked_at", "reason": "revocation_reason", "source": "revocation_source"}
+    )[["issuer_key", "serial", "revoked_at", "revocation_reason", "reason_code", "revocation_source"]]
+    iss = iss.merge(eff, on=["issuer_key", "serial"], how="left")
+    iss["revoked_at"] = iss["revoked_at"].astype(TIME_DTYPE)
+    iss["is_kc"] = (iss["reason_code"] == KEY_COMPROMISE).fillna(False).astype(bool)
+
+    # Compromise time of a key: earliest keyCompromise revocation of any loaded issuance with that
+    # SPKI (any issuer), or a dated list entry; an undated list entry means "before any issuance".
+    kc = iss[iss["is_kc"]].sort_values("revoked_at", kind="stable")
+    kc_first = kc.drop_duplicates("spki_sha256")[
+        ["spki_sha256", "revoked_at", "revocation_source", "issuer_dn", "serial"]
+    ]
+    kc_first = kc_first.assign(
+        kc_source=kc_first["revocation_source"]
+        + "#"
+        + kc_first["issuer_dn"]
+        + " serial "
+        + kc_first["serial"]
+    )
+    comp = compromised.copy()
+    comp["spki_sha256"] = comp["spki_sha256"].str.lower()
+    dated = (
+        comp[comp["reported_at"].notna()]
+        .sort_values("reported_at", kind="stable")
+        .drop_duplicates("spki_sha256")
+    )
+    undated = comp[comp["reported_at"].isna()].drop_duplicates("spki_sha256")
+
+    spkis = pd.Index(iss["spki_sha256"].dropna().unique())
+    comp_at = pd.Series(pd.NaT, index=spkis, dtype=TIME_DTYPE)
+    comp_src = pd.Series(None, index=spkis, dtype="object")
+    comp_undated = pd.Series(False, index=spkis)
+    for _, row in kc_first.iterrows():
+        comp_at[row["spki_sha256"]] = row["revoked_at"]
+        comp_src[row["spki_sha256"]] = row["kc_source"]
+    for _, row in dated.iterrows():
+        s = row["spki_sha256"]
+        if s in comp_at.index and (pd.isna(comp_at[s]) or row["reported_at"] < comp_at[s]):
+            comp_at[s] = row["reported_at"]
+            comp_src[s] = row["source"]
+    for _, row in undated.iterrows():
+        s = row["spki_sha256"]
+        if s in comp_at.index:
+            comp_undated[s] = True
+            comp_at[s] = pd.NaT
+            comp_src[s] = row["source"]
+    listed = set(comp["spki_sha256"].dropna())
+    listed_without = sorted(listed - set(spkis))
+
+    iss["compromised_at"] = iss["spki_sha256"].map(comp_at).astype(TIME_DTYPE)
+    iss["compromise_source"] = iss["spki_sha256"].map(comp_src)
+    iss["compromise_undated"] = iss["spki_sha256"].map(comp_undated).fillna(False).astype(bool)
+    iss["key_compromised"] = iss["compromised_at"].notna() | iss["compromise_undated"]
+
+    # Compromise known to the same issuer: that issuer's own earliest keyCompromise revocation.
+    kc_issuer = kc.drop_duplicates(["spki_sha256", "issuer_key"])[
+        ["spki_sha256", "issuer_key", "revoked_at", "revocation_source", "issuer_dn", "serial"]
+    ]
+    kc_issuer = kc_issuer.assign(
+        issuer_kc_source=kc_issuer["revocation_source"]
+        + "#"
+        + kc_issuer["issuer_dn"]
+        + " serial "
+        + kc_issuer["serial"]
+    ).rename(columns={"revoked_at": "issuer_compromised_at"})[
+        ["spki_sha256", "issuer_key", "issuer_compromised_at", "issuer_kc_source"]
+    ]
+    iss = iss.merge(kc_issuer, on=["spki_sha256", "issuer_key"], how="left")
+    iss["issuer_compromised_at"] = iss["issuer_compromised_at"].astype(TIME_DTYPE)
+    iss["same_issuer"] = (iss["issued_at"] > iss["issuer_compromised_at"]).fillna(False).astype(bool)
+
+    # Violation: issue time strictly after the compromise time (undated: always).
+    if scope == "global":
+        iss["violation"] = iss["compromise_undated"] | (iss["issued_at"] > iss["compromised_at"]).fillna(
+            False
+        )
+        iss["violation_compromised_at"] = iss["compromised_at"]
+        iss["violation_source"] = iss["compromise_source"]
+    else:
+        iss["violation"] = iss["same_issuer"]
+        iss["violation_compromised_at"] = iss["issuer_compromised_at"]
+        iss["violation_source"] = iss["issuer_kc_source"]
+    iss["violation"] = iss["violation"].astype(bool)
+    iss["before_br_6_1_1_3_4"] = iss["issued_at"] < BR_6_1_1_3_4_EFFECTIVE
+
+    # Revocation delay: valid at the reference time (compromise, or a violation's own issue time),
+    # then revoked more than 24 h later, or unrevoked while still valid 24 h later. Issuances whose
+    # own keyCompromise revocation set the compromise time are not judged.
+    sets_time = iss["is_kc"] & (iss["revoked_at"] == iss["compromised_at"])
+    ref = iss["compromised_at"].where(~iss["violation"], iss["issued_at"])
+    deadline = ref + REVOCATION_DEADLINE
+    valid_at_ref = (iss["not_before"] <= ref) & (ref <= iss["not_after"])
+    not_revoked_before = iss["revoked_at"].isna() | (iss["revoked_at"] >= ref)
+    late = (iss["revoked_at"] > deadline) | (
+        iss["revoked_at"].isna() & (iss["not_after"] > deadline) & (now >= deadline)
+    )
+    iss["revocation_delay"] = (
+        (iss["key_compromised"] & ~sets_time & valid_at_ref & not_revoked_before & late)
+        .fillna(False)
+        .astype(bool)
+    )
+    iss["delay_reference"] = ref
+    iss["hours_after_compromise"] = ((iss["revoked_at"] - ref).dt.total_seconds() / 3600).where(
+        iss["revocation_delay"]
+    )
+
+    # Remaining valid: neither revoked nor expired at as_of.
+    revoked_by_now = iss["revoked_at"].notna() & (iss["revoked_at"] <= now)
+    iss["remaining_valid"] = (
+        iss["key_compromised"] & ~revoked_by_now & (iss["not_after"] > now) & (iss["not_before"] <= now)
+    ).astype(bool)
+    iss["crtsh_url"] = _crtsh_urls(iss)
+
+    violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
+    violations = violations.assign(
+        compromised_at=violations["violation_compromised_at"],
+        compromise_source=violations["violation_source"],
+    )
+    delays = iss[iss["revocation_delay"]].sort_values(["spki_sha256", "delay_reference"], kind="stable")
+    delays = delays.assign(compromised_at=delays["delay_reference"])
+
+    keys = _keys_table(iss)
+    comp_keys = int(iss.loc[iss["key_compromised"], "spki_sha256"].nunique())
+    summary = {
+        "certificate_entries": int(len(certs)),
+        "distinct_certificates": int(certs["cert_sha256"].nunique()) if len(certs) else 0,
+        "issuances": int(len(iss)),
+        "distinct_keys": int(iss["spki_sha256"].nunique()),
+        "compromised_keys": comp_keys,
+        "issuances_with_compromised_keys": int(iss["key_compromised"].sum()),
+        "violating_issuances": int(iss["violation"].sum()),
+        "reused_compromised_keys": int(iss.loc[iss["violation"], "spki_sha256"].nunique()),
+        "revocation_delays": int(iss["revocation_delay"].sum()),
+        "remaining_valid": int(iss["remaining_valid"].sum()),
+    }
+    notes.insert(0, CAVEAT)
+    notes.append(BACKDATING_NOTE)
+    if scope == "issuer":
+        notes.append(
+            "--scope issuer: only compromise known to the same issuer (its own keyCompromise revocation) counts."
+        )
+    if iss["compromise_undated"].any():
+        notes.append(
+            "Keys listed without a date count as compromised before any issuance: every issuance on them is a "
+            "violation, and revocation delays for their other certificates cannot be judged."
+        )
+    notes.extend(_coverage_notes(iss, rev, covered_issuers))
+    notes.append(f"remaining_valid is as of {format_time(now)}.")
+    return Findings(
+        summary=summary,
+        issuances=iss,
+        keys=keys,
+        violations=violations,
+        revocation_delays=delays,
+        listed_keys_without_certificates=listed_without,
+        notes=notes,
+        problems=problems,
+        inputs=list(inputs or []),
+        scope=scope,
+        as_of=now,
+    )
+
+
+def _crtsh_urls(iss: pd.DataFrame) -> pd.Series:
+    by_id = "https://crt.sh/?id=" + iss["crtsh_id"].astype("string")
+    sha = iss["cert_sha256"].fillna(iss["precert_sha256"])
+    by_sha = "https://crt.sh/?sha256=" + sha.astype("string")
+    return by_id.fillna(by_sha)
+
+
+def _keys_table(iss: pd.DataFrame) -> pd.DataFrame:
+    cols = [
+        "spki_sha256",
+        "key_type",
+        "issuances",
+        "issuers",
+        "first_issued",
+        "last_issued",
+        "compromised_at",
+        "compromise_source",
+        "issued_after_compromise",
+        "revocation_delays",
+    ]
+    if iss.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+    g = iss.groupby("spki_sha256", sort=False)
+    keys = g.agg(
+        key_type=("key_type", "first"),
+        issuances=("serial", "size"),
+        first_issued=("issued_at", "min"),
+        last_issued=("issued_at", "max"),
+        compromised_at=("compromised_at", "first"),
+        compromise_source=("compromise_source", "first"),
+        issued_after_compromise=("violation", "sum"),
+        revocation_delays=("revocation_delay", "sum"),
+        key_compromised=("key_compromised", "any"),
+    ).reset_index()
+    issuers = g["issuer_dn"].agg(lambda s: sorted(set(s.dropna())))
+    keys["issuers"] = keys["spki_sha256"].map(issuers)
+    keys = keys.sort_values(
+        ["key_compromised", "issued_after_compromise", "issuances", "spki_sha256"],
+        ascending=[False, False, False, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    keys["issued_after_compromise"] = keys["issued_after_compromise"].astype(int)
+    keys["revocation_delays"] = keys["revocation_delays"].astype(int)
+    return keys[[*cols, "key_compromised"]]
+
+
+def _coverage_notes(iss: pd.DataFrame, rev: pd.DataFrame, covered: set[str] | None) -> list[str]:
+    """Say which issuers no revocation source covers, instead of implying 'nothing revoked'."""
+    if iss.empty:
+        return []
+    covered_keys = set()
+    for name in covered or set():
+        try:
+            covered_keys.add(dn_key(name))
+        except NameParseError:
+            continue
+    covered_keys.update(rev["issuer_key"].dropna().unique().tolist() if "issuer_key" in rev else [])
+    leaf = iss[~iss["is_ca"]] if (~iss["is_ca"]).any() else iss
+    missing = sorted(set(leaf.loc[~leaf["issuer_key"].isin(covered_keys), "issuer_dn"].dropna()))
+    if not covered_keys:
+        return [
+            "No revocation data was loaded: revocations, compromise known from revocations and revocation "
+            "delays are unknown, not zero."
+        ]
+    if missing:
+        return [
+            f"No revocation source covers issuer {name}: its certificates' revocations are unknown, not absent."
+            for name in missing
+        ]
+    return []

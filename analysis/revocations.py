@@ -1,0 +1,396 @@
+"""CRLs (DER or PEM) and revocation tables (CSV) -> the revocations frame (design.md, Frames).
+
+CRLs are walked with `analysis.der` rather than `cryptography`, because `cryptography` raises on
+an entry with an unknown reason code (7, 12) and we must report such an entry and go on.
+An entry without a reasonCode extension is "unspecified". Indirect CRLs: a certificateIssuer
+entry extension applies to that entry and the following ones until the next (RFC 5280 5.3.3).
+The revocationDate is kept as published (BR 7.2.2 lets a CA backdate it); invalidityDate is not
+used.
+"""
+
+from __future__ import annotations
+
+import binascii
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import der as _der
+from .errors import Problem
+from .formats import TIME_DTYPE, format_serial, parse_serial, parse_time
+from .schema import REASON_CODES, REASON_NAMES, coerce_revocations, empty_revocations
+
+OID_REASON = bytes.fromhex("551d15")
+OID_CERT_ISSUER = bytes.fromhex("551d1d")
+PEM_CRL = re.compile(rb"-----BEGIN X509 CRL-----(.*?)-----END X509 CRL-----", re.S)
+
+
+@dataclass
+class CRLInfo:
+    """What a loaded CRL covers: its issuer, dates and entry count (for notes and caching)."""
+
+    source: str
+    issuer_dn: str
+    this_update: pd.Timestamp | None
+    next_update: pd.Timestamp | None
+    entries: int
+    indirect_issuers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RevocationData:
+    """Revocations plus what was covered and what was skipped."""
+
+    frame: pd.DataFrame
+    crls: list[CRLInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def covered_issuers(self) -> set[str]:
+        """Issuer DNs (as written) that some revocation input speaks for, even with 0 entries."""
+        out = {c.issuer_dn for c in self.crls}
+        for c in self.crls:
+            out.update(c.indirect_issuers)
+        out.update(self.frame["issuer_dn"].dropna().unique().tolist())
+        return out
+
+
+def _lenient_name(name: bytes) -> str:
+    """RFC 4514 rendering that never gives up: unusual values become #hex (matching by dn_key)."""
+    try:
+        return _der.name_to_rfc4514(name)
+    except _der.DERError:
+        pass
+    parts = []
+    _, a, b = _der.tlv(name, 0)
+    i = a
+    while i < b:
+        _, sa, sb = _der.tlv(name, i, b)
+        attrs = []
+        j = sa
+        while j < sb:
+            _, aa, ab = _der.tlv(name, j, sb)
+            _, oa, ob = _der.tlv(name, aa, ab)
+            vt, va, vb = _der.tlv(name, ob, ab)
+            label = _der._SHORT_NAMES.get(name[oa:ob]) or _der.decode_oid(name[oa:ob])
+            codec = _der._STRING_CODECS.get(vt)
+            try:
+                value = _der._escape(name[va:vb].decode(codec)) if codec else "#" + name[ob:ab].hex()
+            except UnicodeDecodeError:
+                value = "#" + name[ob:ab].hex()
+            attrs.append(f"{label}={value}")
+            j = ab
+        parts.append("+".join(attrs))
+        i = sb
+    return ",".join(reversed(parts))
+
+
+def _directory_name(general_names: bytes) -> bytes | None:
+    """The first directoryName ([4] EXPLICIT Name) in a GeneralNames value."""
+    _, a, b = _der.tlv(general_names, 0)
+    i = a
+    while i < b:
+        t, va, vb = _der.tlv(general_names, i, b)
+        if t == 0xA4:
+            return general_names[va:vb]
+        i = vb
+    return None
+
+
+def parse_crl(der: bytes, source: str) -> tuple[list[dict], CRLInfo, list[Problem]]:
+    """One DER CRL -> (entry dicts, info, problems). Raises DERError if the CRL itself is broken."""
+    t, s, e = _der.tlv(der, 0)
+    if t != 0x30:
+        raise _der.DERError("not a SEQUENCE at byte 0")
+    t, ts, te = _der.tlv(der, s, e)
+    i = ts
+    t, a, b = _der.tlv(der, i, te)
+    if t == 0x02:  # version
+        i = b
+        t, a, b = _der.tlv(der, i, te)
+    i = b  # signature algorithm
+    t, a, b = _der.tlv(der, i, te)
+    if t != 0x30:
+        raise _der.DERError("CRL issuer is not a Name")
+    issuer_dn = _lenient_name(der[i:b])
+    i = b
+    t, a, b = _der.tlv(der, i, te)
+    this_update = _der.parse_time(der, t, a, b)
+    i = b
+    next_update = None
+    entries: list[dict] = []
+    problems: list[Problem] = []
+    indirect: list[str] = []
+    if i < te:
+        t, a, b = _der.tlv(der, i, te)
+        if t in (0x17, 0x18):
+            next_update = _der.parse_time(der, t, a, b)
+            i = b
+    if i < te:
+        t, a, b = _der.tlv(der, i, te)
+        if t == 0x30:  # revokedCertificates
+            current_issuer = issuer_dn
+            j = a
+            n = 0
+            while j < b:
+                n += 1
+                _, ea, eb = _der.tlv(der, j, b)
+                position = f"entry {n} (byte {j})"
+                try:
+                    st, sa, sb = _der.tlv(der, ea, eb)
+                    serial = int.from_bytes(der[sa:sb], "big", signed=True)
+                    dt_, da, db = _der.tlv(der, sb, eb)
+                    revoked_us = _der.parse_time(der, dt_, da, db)
+                    reason_code: int | None = None
+                    k = db
+                    if k < eb:
+                        _, xa, xb = _der.tlv(der, k, eb)
+                        m = xa
+                        while m < xb:
+                            _, ya, yb = _der.tlv(der, m, xb)
+                            _, oa, ob = _der.tlv(der, ya, yb)
+                            vt, va, vb = _der.tlv(der, ob, yb)
+                            if vt == 0x01:
+                                vt, va, vb = _der.tlv(der, vb, yb)
+                            oid = der[oa:ob]
+                            if oid == OID_REASON:
+                                _, ra, rb = _der.tlv(der, va, vb)
+                                reason_code = int.from_bytes(der[ra:rb], "big")
+                            elif oid == OID_CERT_ISSUER:
+                                dn = _directory_name(der[va:vb])
+                                if dn is not None:
+                                    current_issuer = _lenient_name(dn)
+                                    if current_issuer not in indirect:
+                                        indirect.append(current_issuer)
+                            m = yb
+                except _der.DERError as exc:
+                    problems.append(Problem(source, position, f"unreadable CRL entry: {exc}"))
+                    j = eb
+                    continue
+                j = eb
+                code = 0 if reason_code is None else reason_code
+                if code not in REASON_NAMES:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{position} serial {format_serial(serial)}",
+                            f"unknown CRL reason code {code}; entry skipped",
+                        )
+                    )
+                    continue
+                entries.append(
+                    {
+                        "issuer_dn": current_issuer,
+                        "serial": format_serial(serial) if serial >= 0 else "-" + format_serial(-serial),
+                        "revoked_us": revoked_us,
+                        "reason": REASON_NAMES[code],
+                        "reason_code": code,
+                        "source": f"crl:{source}",
+                    }
+                )
+    info = CRLInfo(
+        source=source,
+        issuer_dn=issuer_dn,
+        this_update=pd.Timestamp(this_update, unit="us", tz="UTC"),
+        next_update=None if next_update is None else pd.Timestamp(next_update, unit="us", tz="UTC"),
+        entries=len(entries),
+        indirect_issuers=indirect,
+    )
+    return entries, info, problems
+
+
+def _entries_frame(entries: list[dict]) -> pd.DataFrame:
+    if not entries:
+        return empty_revocations()
+    us = np.asarray([e.pop("revoked_us") for e in entries], dtype="int64")
+    df = pd.DataFrame(entries)
+    df["revoked_at"] = pd.Series(us.view("datetime64[us]")).dt.tz_localize("UTC").astype(TIME_DTYPE)
+    return coerce_revocations(df)
+
+
+def load_crl_bytes(data: bytes, source: str = "<bytes>") -> RevocationData:
+    """One file's bytes: a DER CRL, or PEM text with one or more X509 CRL blocks."""
+    problems: list[Problem] = []
+    blobs: list[tuple[bytes, str]] = []
+    if b"-----BEGIN" in data[:4096] or b"-----BEGIN X509 CRL" in data:
+        for n, m in enumerate(PEM_CRL.finditer(data), 1):
+            try:
+                blobs.append((binascii.a2b_base64(m.group(1)), f"{source}#crl {n}"))
+            except binascii.Error as exc:
+                problems.append(
+                    Problem(source, f"PEM block {n} (byte {m.start()})", f"corrupt base64: {exc}")
+                )
+        if not blobs and not problems:
+            problems.append(Problem(source, None, "PEM text without an X509 CRL block"))
+    elif not data:
+        problems.append(Problem(source, None, "empty file"))
+    else:
+        blobs.append((data, source))
+    entries: list[dict] = []
+    crls: list[CRLInfo] = []
+    for blob, label in blobs:
+        try:
+            ents, info, probs = parse_crl(blob, label)
+        except _der.DERError as exc:
+            problems.append(Problem(label, "byte 0", f"not a valid CRL: {exc}"))
+            continue
+        entries.extend(ents)
+        crls.append(info)
+        problems.extend(probs)
+    return RevocationData(_entries_frame(entries), crls, problems)
+
+
+def load_revocations_csv(path: str | os.PathLike | bytes, source: str | None = None) -> RevocationData:
+    """A CSV with the canonical columns (issuer_dn, serial, revoked_at, reason or reason_code).
+
+    `serial` is hex unless the header says decimal (`serial_decimal`). A row with an unparseable
+    serial, time or reason is skipped and reported by its line number.
+    """
+    if isinstance(path, bytes):
+        text, label = path.decode("utf-8-sig"), source or "<bytes>"
+    else:
+        label = source or str(path)
+        text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+    problems: list[Problem] = []
+    serial_col = fields.get("serial") or fields.get("serial_decimal")
+    decimal = serial_col is not None and serial_col.strip().lower() == "serial_decimal"
+    missing = [c for c in ("issuer_dn", "revoked_at") if c not in fields]
+    if serial_col is None:
+        missing.append("serial")
+    if missing:
+        problems.append(
+            Problem(
+                label, "line 1", f"missing columns {missing}; expected issuer_dn, serial, revoked_at, reason"
+            )
+        )
+        return RevocationData(empty_revocations(), [], problems)
+    rows = []
+    for line, row in enumerate(reader, 2):
+        get = lambda c: (row.get(fields[c]) or "").strip() if c in fields else ""  # noqa: E731
+        try:
+            serial = format_serial(parse_serial(row.get(serial_col), decimal=decimal))
+        except ValueError as exc:
+            problems.append(Problem(label, f"line {line}", f"bad serial: {exc}"))
+            continue
+        issuer = get("issuer_dn")
+        if not issuer:
+            problems.append(Problem(label, f"line {line}", "empty issuer_dn"))
+            continue
+        try:
+            revoked_at = parse_time(get("revoked_at"))
+        except ValueError as exc:
+            problems.append(Problem(label, f"line {line}", f"bad revoked_at: {exc}"))
+            continue
+        try:
+            code = parse_reason(get("reason") or get("reason_code"))
+        except ValueError as exc:
+            problems.append(Problem(label, f"line {line}", str(exc)))
+            continue
+        rows.append(
+            {
+                "issuer_dn": issuer,
+                "serial": serial,
+                "revoked_at": revoked_at,
+                "reason": REASON_NAMES[code],
+                "reason_code": code,
+                "source": f"csv:{label} line {line}",
+            }
+        )
+    frame = coerce_revocations(pd.DataFrame(rows)) if rows else empty_revocations()
+    return RevocationData(frame, [], problems)
+
+
+_REASON_ALIASES = {re.sub(r"[\s_\-]", "", name).lower(): code for name, code in REASON_CODES.items()}
+
+
+def parse_reason(value: object) -> int:
+    """A reason as a name ("keyCompromise", "key_compromise", "Key Compromise"), a code, or empty
+    (unspecified) -> the RFC 5280 code. Raises ValueError for unknown reasons."""
+    if value is None or (isinstance(value, float) and value != value):
+        return 0
+    text = str(value).strip()
+    if not text:
+        return 0
+    if re.fullmatch(r"\d+", text):
+        code = int(text)
+        if code in REASON_NAMES:
+            return code
+        raise ValueError(f"unknown CRL reason code {code}")
+    key = re.sub(r"[\s_\-]", "", text).lower()
+    if key in _REASON_ALIASES:
+        return _REASON_ALIASES[key]
+    raise ValueError(f"unknown CRL reason {text!r}")
+
+
+def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:
+    """CRL files (DER/PEM), revocation CSVs and incident spreadsheets (xlsx) into one frame."""
+    frames, crls, problems = [], [], []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(x for x in path.rglob("*") if x.is_file() and not x.name.startswith("."))
+        else:
+            files = [path]
+        for f in files:
+            if not f.exists():
+                problems.append(Problem(str(f), None, "no such file"))
+                continue
+            suffix = f.suffix.lower()
+            if suffix in (".xlsx", ".xlsm"):
+                data = _load_spreadsheet_revocations(f)
+            elif suffix in (".csv", ".tsv"):
+                data = _load_csv_any(f)
+            else:
+                data = load_crl_bytes(f.read_bytes(), str(f))
+            frames.append(data.frame)
+            crls.extend(data.crls)
+            problems.extend(data.problems)
+    frames = [f for f in frames if len(f)]
+    frame = pd.concat(frames, ignore_index=True) if frames else empty_revocations()
+    return RevocationData(coerce_revocations(frame), crls, problems)
+
+
+def _load_csv_any(path: Path) -> RevocationData:
+    """Canonical CSV when its header says so; otherwise an incident spreadsheet exported as CSV."""
+    head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+    cols = {c.strip().lower() for c in head[0].split(",")} if head else set()
+    if {"issuer_dn", "revoked_at"} <= cols:
+        return load_revocations_csv(path)
+    return _load_spreadsheet_revocations(path)
+
+
+def _load_spreadsheet_revocations(path: Path) -> RevocationData:
+    try:
+        from .sources.spreadsheets import load_spreadsheet
+    except ImportError:  # pragma: no cover - only while the spreadsheet loader is missing
+        return RevocationData(
+            empty_revocations(), [], [Problem(str(path), None, "spreadsheets not supported")]
+        )
+    result = load_spreadsheet(path, kind="revocations")
+    return RevocationData(coerce_revocations(result.revocations), [], list(result.problems))
+
+
+def effective_revocations(
+    revocations: pd.DataFrame, by: tuple[str, ...] = ("issuer_dn", "serial")
+) -> pd.DataFrame:
+    """One row per (issuer_dn, serial): the revocation that counts (design.md rules).
+
+    certificateHold is not a revocation and removeFromCRL cancels a hold, so both are dropped.
+    Several sources: keyCompromise wins if any says so, with the earliest keyCompromise date;
+    otherwise the earliest revocation and its reason.
+    """
+    cols = list(dict.fromkeys([*by, "issuer_dn", "serial", "revoked_at", "reason", "reason_code", "source"]))
+    if revocations.empty:
+        return revocations[cols].copy()
+    r = revocations[~revocations["reason_code"].isin([6, 8])].copy()
+    r["_kc"] = r["reason_code"] == 1
+    r = r.sort_values(["_kc", "revoked_at"], ascending=[False, True], kind="stable")
+    return r.drop_duplicates(list(by), keep="first")[cols].reset_index(drop=True)
