@@ -1,0 +1,334 @@
+"""Bugzilla REST (bugzilla.mozilla.org): one bug with its comments, attachments (base64 decoded
+on request) and history, and the CA Certificate Compliance corpus search.
+
+On disk, `write_bug_dir` keeps the REST shapes so anything that reads Bugzilla's answers reads
+ours::
+
+    DIR/<id>/bug.json          {"bugs": [bug]}                              GET /rest/bug/<id>
+    DIR/<id>/comments.json     {"bugs": {"<id>": {"comments": [...]}}}     GET /rest/bug/<id>/comment
+    DIR/<id>/history.json      {"bugs": [{"id", "alias", "history": [...]}]} GET /rest/bug/<id>/history
+    DIR/<id>/attachments.json  {"bugs": {"<id>": [...]}} (data in base64)   GET /rest/bug/<id>/attachment
+    DIR/<id>/attachments/<attachment id>-<file name>   each attachment decoded
+
+and `write_bugs_file` writes the corpus as ``{"bugs": [...]}`` (the search answer's shape) plus a
+``"ca_incidents"`` object with the watermark for the next incremental run.
+
+An API key, if given, travels only in the ``X-BUGZILLA-API-KEY`` header: never in a URL, the cache
+key, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+
+from ..errors import Problem, UpstreamError
+from ..formats import UTC, parse_time
+from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
+
+COMPONENT = "CA Certificate Compliance"
+CORPUS_FIELDS = (
+    "id",
+    "summary",
+    "status",
+    "resolution",
+    "whiteboard",
+    "creation_time",
+    "last_change_time",
+    "cf_last_resolved",
+    "creator",
+    "assigned_to",
+)
+PAGE_SIZE = 500
+API_KEY_HEADER = "X-BUGZILLA-API-KEY"
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {API_KEY_HEADER: api_key} if api_key else {}
+
+
+def _expect_rest(answer: Answer) -> None:
+    expect_json(answer)
+    data = answer.json()
+    if not isinstance(data, dict):
+        raise InvalidAnswer(f"expected a JSON object, got {type(data).__name__}", retry=False)
+    if data.get("error"):
+        raise InvalidAnswer(f"Bugzilla error {data.get('code')}: {data.get('message')}", retry=False)
+
+
+def _get(session: Session, path: str, *, params=None, api_key: str | None = None, kind: str = "bug") -> dict:
+    url = f"{session.base_url('bugzilla')}/rest/{path}"
+    return session.get(url, params=params, kind=kind, headers=_headers(api_key), validate=_expect_rest).json()
+
+
+def _bug_id(bug_id: object) -> int:
+    try:
+        n = int(str(bug_id).strip())
+    except ValueError:
+        raise ValueError(f"not a bug number: {bug_id!r}") from None
+    if n <= 0:
+        raise ValueError(f"not a bug number: {bug_id!r}")
+    return n
+
+
+def fetch_bug(session: Session, bug_id: int, *, api_key: str | None = None) -> dict:
+    """The bug object (every field Bugzilla returns by default). Raises UpstreamError."""
+    n = _bug_id(bug_id)
+    data = _get(session, f"bug/{n}", api_key=api_key)
+    bugs = data.get("bugs")
+    if not isinstance(bugs, list) or not bugs or not isinstance(bugs[0], dict):
+        raise UpstreamError(
+            f"{session.base_url('bugzilla')}/rest/bug/{n}", 200, reason="no bug in the answer"
+        )
+    return bugs[0]
+
+
+def fetch_comments(session: Session, bug_id: int, *, api_key: str | None = None) -> list[dict]:
+    """The comments in order; count 0 is the description."""
+    n = _bug_id(bug_id)
+    data = _get(session, f"bug/{n}/comment", api_key=api_key)
+    try:
+        return list(data["bugs"][str(n)]["comments"])
+    except (KeyError, TypeError):
+        raise UpstreamError(
+            f"{session.base_url('bugzilla')}/rest/bug/{n}/comment",
+            200,
+            reason="no comments object for the bug",
+        ) from None
+
+
+def fetch_attachments(
+    session: Session, bug_id: int, *, api_key: str | None = None, include_data: bool = True
+) -> list[dict]:
+    """The attachments in REST shape (``data`` in base64 unless include_data=False)."""
+    n = _bug_id(bug_id)
+    params = None if include_data else {"exclude_fields": "data"}
+    data = _get(session, f"bug/{n}/attachment", params=params, api_key=api_key)
+    try:
+        return list(data["bugs"][str(n)])
+    except (KeyError, TypeError):
+        raise UpstreamError(
+            f"{session.base_url('bugzilla')}/rest/bug/{n}/attachment",
+            200,
+            reason="no attachment list for the bug",
+        ) from None
+
+
+def fetch_history(session: Session, bug_id: int, *, api_key: str | None = None) -> list[dict]:
+    """The change history: [{when, who, changes: [{field_name, removed, added}]}]."""
+    n = _bug_id(bug_id)
+    data = _get(session, f"bug/{n}/history", api_key=api_key)
+    for entry in data.get("bugs") or []:
+        if isinstance(entry, dict) and int(entry.get("id", n)) == n:
+            return list(entry.get("history") or [])
+    raise UpstreamError(
+        f"{session.base_url('bugzilla')}/rest/bug/{n}/history", 200, reason="no history for the bug"
+    )
+
+
+def attachment_bytes(attachment: dict) -> bytes:
+    """The decoded content of an attachment in REST shape. Raises ValueError when the data is
+    missing, not base64, or not of the stated size."""
+    data = attachment.get("data")
+    if data is None:
+        raise ValueError(f"attachment {attachment.get('id')} has no data (listed with exclude_fields=data?)")
+    try:
+        content = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"attachment {attachment.get('id')}: data is not base64 ({exc})") from None
+    size = attachment.get("size")
+    if isinstance(size, int) and size != len(content):
+        raise ValueError(f"attachment {attachment.get('id')}: {len(content)} bytes decoded, size says {size}")
+    return content
+
+
+def fetch_bug_bundle(
+    session: Session, bug_id: int, *, api_key: str | None = None, include_data: bool = True
+) -> tuple[dict, list[Problem]]:
+    """Bug, comments, attachments and history of one bug: ``{"id", "bug", "comments",
+    "attachments", "history"}``. A part that fails is left out (None) and reported as an
+    UpstreamProblem; the other parts are still returned."""
+    n = _bug_id(bug_id)
+    bundle: dict = {"id": n, "bug": None, "comments": None, "attachments": None, "history": None}
+    problems: list[Problem] = []
+    parts = (
+        ("bug", lambda: fetch_bug(session, n, api_key=api_key)),
+        ("comments", lambda: fetch_comments(session, n, api_key=api_key)),
+        ("attachments", lambda: fetch_attachments(session, n, api_key=api_key, include_data=include_data)),
+        ("history", lambda: fetch_history(session, n, api_key=api_key)),
+    )
+    for name, call in parts:
+        try:
+            bundle[name] = call()
+        except UpstreamError as exc:
+            problems.append(UpstreamProblem.from_error(exc, f"bug {n} {name}"))
+    return bundle, problems
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe_name(name: str) -> str:
+    name = _UNSAFE.sub("_", os.path.basename(name or "")).strip("._") or "attachment"
+    return name[:120]
+
+
+def _write_json(path: Path, obj: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_bug_dir(bundle: dict, out_dir: str | os.PathLike) -> tuple[Path, list[Problem]]:
+    """Write `bundle` (from `fetch_bug_bundle`) under ``out_dir/<id>/`` in the REST shapes (parts
+    that are None are not written). Returns the folder and the attachments that could not be decoded."""
+    n = int(bundle["id"])
+    folder = Path(out_dir) / str(n)
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: list[Problem] = []
+    if bundle.get("bug") is not None:
+        _write_json(folder / "bug.json", {"bugs": [bundle["bug"]], "faults": []})
+    if bundle.get("comments") is not None:
+        _write_json(
+            folder / "comments.json", {"bugs": {str(n): {"comments": bundle["comments"]}}, "comments": {}}
+        )
+    if bundle.get("history") is not None:
+        alias = (bundle.get("bug") or {}).get("alias")
+        _write_json(
+            folder / "history.json", {"bugs": [{"id": n, "alias": alias, "history": bundle["history"]}]}
+        )
+    if bundle.get("attachments") is not None:
+        _write_json(folder / "attachments.json", {"bugs": {str(n): bundle["attachments"]}, "attachments": {}})
+        files = folder / "attachments"
+        for att in bundle["attachments"]:
+            if att.get("data") is None:
+                continue
+            try:
+                content = attachment_bytes(att)
+            except ValueError as exc:
+                problems.append(
+                    Problem(str(folder / "attachments.json"), f"attachment {att.get('id')}", str(exc))
+                )
+                continue
+            files.mkdir(exist_ok=True)
+            (files / f"{att.get('id')}-{_safe_name(att.get('file_name', ''))}").write_bytes(content)
+    return folder, problems
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+
+
+def format_since(value: str | dt.datetime | dt.date) -> str:
+    """A time or date as Bugzilla's search wants it: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC)."""
+    if isinstance(value, dt.datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, dt.date):
+        when = dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+    else:
+        when = parse_time(str(value))
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_bugs(
+    session: Session,
+    *,
+    since: str | dt.datetime | dt.date | None = None,
+    component: str = COMPONENT,
+    fields: tuple[str, ...] = CORPUS_FIELDS,
+    page_size: int = PAGE_SIZE,
+    api_key: str | None = None,
+    progress: bool | None = None,
+) -> tuple[list[dict], list[Problem]]:
+    """Every bug in `component` (any product: older ones were filed under NSS), ordered by id,
+    paged with limit/offset; with `since`, only bugs changed at or after it.
+
+    Returns the bugs (each id once) and the problems: an UpstreamProblem when a page failed, in
+    which case the bugs are the pages before it.
+    """
+    from tqdm import tqdm
+
+    params: dict[str, object] = {
+        "component": component,
+        "include_fields": ",".join(fields),
+        "order": "bug_id",
+        "limit": page_size,
+    }
+    if since is not None:
+        params["last_change_time"] = format_since(since)
+    bugs: dict[int, dict] = {}
+    problems: list[Problem] = []
+    offset = 0
+    bar = tqdm(desc="Bugzilla bugs", unit="bug", disable=None if progress is None else not progress)
+    try:
+        while True:
+            try:
+                data = _get(
+                    session, "bug", params={**params, "offset": offset}, api_key=api_key, kind="search"
+                )
+            except UpstreamError as exc:
+                problems.append(UpstreamProblem.from_error(exc, f"offset {offset}"))
+                break
+            page = data.get("bugs")
+            if not isinstance(page, list):
+                problems.append(
+                    UpstreamProblem(session.base_url("bugzilla"), f"offset {offset}", "no bugs list")
+                )
+                break
+            if not page:
+                break
+            for bug in page:
+                if isinstance(bug, dict) and "id" in bug:
+                    bugs[int(bug["id"])] = bug
+            bar.update(len(page))
+            offset += len(page)
+    finally:
+        bar.close()
+    return [bugs[k] for k in sorted(bugs)], problems
+
+
+WATERMARK_KEY = "ca_incidents"
+
+
+def read_bugs_file(path: str | os.PathLike) -> tuple[list[dict], str | None]:
+    """The bugs of a file written by `write_bugs_file` (or any ``{"bugs": [...]}``) and the time
+    from which the next incremental search should start (None: fetch everything)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    bugs = [b for b in data.get("bugs", []) if isinstance(b, dict) and "id" in b]
+    meta = data.get(WATERMARK_KEY) or {}
+    watermark = meta.get("watermark")
+    if watermark is None and bugs and WATERMARK_KEY not in data:
+        times = [b.get("last_change_time") for b in bugs if b.get("last_change_time")]
+        watermark = max(times) if times else None
+    return bugs, watermark
+
+
+def merge_bugs(old: list[dict], new: list[dict]) -> list[dict]:
+    """Bugs by id, a newer answer replacing an older one; ordered by id."""
+    by_id = {int(b["id"]): b for b in old}
+    by_id.update({int(b["id"]): b for b in new})
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def write_bugs_file(
+    path: str | os.PathLike, bugs: list[dict], *, watermark: str | None, complete: bool
+) -> Path:
+    """Write ``{"bugs": [...], "ca_incidents": {"watermark", "complete"}}``. `watermark` is where
+    the next incremental search starts: the latest last_change_time of a complete fetch, or the
+    `since` of an incomplete one (so nothing on a failed page is skipped next time)."""
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(p, {"bugs": bugs, WATERMARK_KEY: {"watermark": watermark, "complete": complete}})
+    return p
+
+
+def next_watermark(bugs: list[dict], since: str | None, complete: bool) -> str | None:
+    if not complete:
+        return since
+    times = [b.get("last_change_time") for b in bugs if b.get("last_change_time")]
+    return max(times) if times else since

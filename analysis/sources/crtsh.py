@@ -1,0 +1,532 @@
+"""crt.sh: JSON searches (SPKI SHA-256, identity, serial), PEM downloads, revocations from its
+public PostgreSQL database.
+
+crt.sh has no formal API; the behaviour below is read from its source and real answers
+(reference.md): times are UTC without a zone and with a variable number of fraction digits,
+``serial_number`` is the hex of the DER content bytes (a leading ``00`` when the high bit is set),
+an SPKI search lists a precertificate and its final certificate as two rows with one serial,
+identity searches are silently cut at 10,000 rows, and errors come back as an HTML 503 page — read
+as an error here, never as "no results".
+
+Certificates are returned as the PEM bytes crt.sh serves plus the row's metadata, so our own
+parser (analysis/certificates.py) decides names, precertificate flags and SPKIs; crt.sh's entry
+time becomes ``first_seen``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import OfflineMiss, Problem, UpstreamError
+from ..formats import TIME_DTYPE, format_serial, format_time, parse_serial
+from ..schema import REASON_NAMES
+from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
+
+CRTSH_DSN = "host=crt.sh port=5432 dbname=certwatch user=guest"
+IDENTITY_ROW_CAP = 10_000
+
+ROW_COLUMNS: dict[str, str] = {
+    "crtsh_id": "Int64",
+    "issuer_ca_id": "Int64",
+    "issuer_name": "string",  # as crt.sh writes it: "C=US, O=Let's Encrypt, CN=R3"
+    "common_name": "string",  # identity searches only
+    "name_value": "object",  # list[str]; for an SPKI search, the SPKI hex
+    "first_seen": TIME_DTYPE,  # crt.sh entry_timestamp (first seen in CT), UTC
+    "not_before": TIME_DTYPE,
+    "not_after": TIME_DTYPE,
+    "serial": "string",  # canonical: lowercase hex, no leading zeros
+    "crtsh_serial": "string",  # as crt.sh wrote it (DER content bytes, may start with 00)
+    "issuance_rows": "Int64",  # rows sharing (issuer_ca_id, serial): 2 for a precert/final pair
+    "query": "string",  # the search that found the row, e.g. "spkisha256=ab12..."
+}
+
+REVOCATION_DB_COLUMNS: dict[str, str] = {
+    "ca_id": "Int64",
+    "serial": "string",
+    "revoked_at": TIME_DTYPE,
+    "reason": "string",  # RFC 5280 name; "unspecified" when crt.sh has no reason code
+    "reason_code": "Int64",
+    "last_seen_check_date": TIME_DTYPE,
+    "source": "string",
+}
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+
+def der_serial_hex(serial: int) -> str:
+    """The hex crt.sh uses for a serial: the DER INTEGER content bytes (a 00 before a high bit)."""
+    return serial.to_bytes(serial.bit_length() // 8 + 1, "big").hex()
+
+
+def empty_rows() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in ROW_COLUMNS.items()})
+
+
+def parse_rows(
+    rows: object, *, query: str = "", source: str = "crt.sh"
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """crt.sh JSON rows -> the typed rows frame (ROW_COLUMNS) and the rows skipped.
+
+    Pure. Raises ValueError when `rows` is not a JSON array of objects at all.
+    """
+    if not isinstance(rows, list):
+        raise ValueError(f"crt.sh answer is a {type(rows).__name__}, not a JSON array")
+    problems: list[Problem] = []
+    records = []
+    for i, row in enumerate(rows):
+        where = f"row {i + 1}"
+        if not isinstance(row, dict):
+            problems.append(Problem(source, where, "not a JSON object"))
+            continue
+        try:
+            crtsh_id = int(row["id"])
+            raw_serial = str(row["serial_number"]).strip().lower()
+            serial = format_serial(parse_serial(raw_serial))
+            issuer_ca_id = row.get("issuer_ca_id")
+            issuer_ca_id = int(issuer_ca_id) if issuer_ca_id is not None else None
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(Problem(source, where, f"unusable crt.sh row: {exc}"))
+            continue
+        names = row.get("name_value") or ""
+        records.append(
+            {
+                "crtsh_id": crtsh_id,
+                "issuer_ca_id": issuer_ca_id,
+                "issuer_name": row.get("issuer_name"),
+                "common_name": row.get("common_name"),
+                "name_value": [n for n in str(names).split("\n") if n],
+                "first_seen": row.get("entry_timestamp"),
+                "not_before": row.get("not_before"),
+                "not_after": row.get("not_after"),
+                "serial": serial,
+                "crtsh_serial": raw_serial,
+                "query": query,
+            }
+        )
+    if not records:
+        return empty_rows(), problems
+    df = pd.DataFrame.from_records(records)
+    out = {}
+    for col, dtype in ROW_COLUMNS.items():
+        if col == "issuance_rows":
+            continue
+        s = df[col]
+        if dtype == TIME_DTYPE:
+            try:
+                s = pd.to_datetime(s, utc=True, format="ISO8601").astype(TIME_DTYPE)
+            except (ValueError, TypeError):
+                s = pd.Series([_time_or_nat(v) for v in s], dtype=TIME_DTYPE)
+        elif dtype != "object":
+            s = s.astype(dtype)
+        out[col] = s
+    frame = pd.DataFrame(out)
+    key = frame["issuer_ca_id"].astype("string").fillna("?") + "/" + frame["serial"]
+    frame["issuance_rows"] = key.map(key.value_counts()).astype("Int64")
+    return frame[list(ROW_COLUMNS)], problems
+
+
+def _time_or_nat(value: object):
+    try:
+        return pd.Timestamp(value, tz="UTC") if value is not None else pd.NaT
+    except (ValueError, TypeError):
+        return pd.NaT
+
+
+def find_precert_pairs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows sharing (issuer_ca_id, serial) — a precertificate and its final certificate, which the
+    JSON does not tell apart (our certificate parser does, by the poison extension).
+
+    Returns one row per issuance listed more than once: issuer_ca_id, serial, crtsh_ids (list).
+    """
+    cols = {"issuer_ca_id": "Int64", "serial": "string", "crtsh_ids": "object"}
+    dup = rows[rows["issuance_rows"] > 1] if len(rows) else rows
+    if not len(dup):
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+    grouped = dup.groupby(["issuer_ca_id", "serial"], sort=True)["crtsh_id"].agg(
+        lambda s: sorted(int(x) for x in s)
+    )
+    out = grouped.reset_index().rename(columns={"crtsh_id": "crtsh_ids"})
+    return out.astype({"issuer_ca_id": "Int64", "serial": "string"})
+
+
+# --- searches -----------------------------------------------------------------------------------
+
+
+def _expect_rows(answer: Answer) -> None:
+    expect_json(answer)
+    if not isinstance(answer.json(), list):
+        raise InvalidAnswer(f"expected a JSON array of rows, got {type(answer.json()).__name__}", retry=False)
+
+
+def _search(session: Session, params: dict[str, str], *, cap: bool) -> tuple[pd.DataFrame, list[Problem]]:
+    base = session.base_url("crtsh")
+    params = {**params, "output": "json"}
+    answer = session.get(base + "/", params=params, kind="search", validate=_expect_rows)
+    query = "&".join(f"{k}={v}" for k, v in params.items() if k != "output")
+    frame, problems = parse_rows(answer.json(), query=query, source=answer.url)
+    if cap and len(answer.json()) >= IDENTITY_ROW_CAP:
+        problems.append(
+            Problem(
+                answer.url,
+                None,
+                f"crt.sh returned {len(answer.json())} rows, its cap for identity searches: the list is "
+                "incomplete (narrow the search, e.g. exclude expired certificates)",
+            )
+        )
+    return frame, problems
+
+
+def normalize_spki(spki_hex: str) -> str:
+    """A 64-hex SPKI SHA-256 (colons and spaces allowed) in lowercase; ValueError otherwise."""
+    text = re.sub(r"[\s:]", "", str(spki_hex)).lower()
+    if not _HEX64.match(text):
+        raise ValueError(f"not a SHA-256 hex digest: {spki_hex!r}")
+    return text
+
+
+def search_spki(
+    session: Session, spki_sha256: str, *, exclude_expired: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every certificate crt.sh knows with this SPKI SHA-256 (precert and final cert both listed).
+
+    Raises ValueError for a malformed hash and UpstreamError when crt.sh fails.
+    """
+    params = {"spkisha256": normalize_spki(spki_sha256)}
+    if exclude_expired:
+        params["exclude"] = "expired"
+    return _search(session, params, cap=False)
+
+
+def search_identity(
+    session: Session, name: str, *, exclude_expired: bool = False, deduplicate: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """crt.sh's identity search (``q=``; ``%`` is the wildcard). A 64-hex `name` would mean a
+    certificate SHA-256 to crt.sh, so it is refused. Warns (as a problem) at the 10,000-row cap."""
+    name = name.strip()
+    if _HEX64.match(name.lower()):
+        raise ValueError(f"{name!r} looks like a SHA-256; crt.sh would read it as a certificate hash")
+    params = {"q": name}
+    if exclude_expired:
+        params["exclude"] = "expired"
+    if deduplicate:
+        params["deduplicate"] = "Y"
+    return _search(session, params, cap=True)
+
+
+def search_serial(
+    session: Session, serial: object, *, exclude_expired: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Certificates with this serial number (any accepted serial form) from every issuer."""
+    params = {"serial": der_serial_hex(parse_serial(serial))}
+    if exclude_expired:
+        params["exclude"] = "expired"
+    return _search(session, params, cap=False)
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
+def _expect_pem(answer: Answer) -> None:
+    if b"-----BEGIN CERTIFICATE-----" not in answer.content:
+        raise InvalidAnswer(f"not a PEM certificate: {answer.content[:80]!r}", retry=False)
+
+
+def pem_url(session: Session, crtsh_id: int) -> str:
+    return f"{session.base_url('crtsh')}/?d={int(crtsh_id)}"
+
+
+def fetch_pem(session: Session, crtsh_id: int) -> bytes:
+    """The PEM crt.sh serves for one certificate id (cached forever). Raises UpstreamError."""
+    return session.get(pem_url(session, crtsh_id), kind="cert", validate=_expect_pem).content
+
+
+def row_meta(row: dict, source: str) -> dict:
+    """The metadata handed along with a downloaded PEM (first_seen is a UTC Timestamp or None)."""
+    first_seen = row.get("first_seen")
+    return {
+        "crtsh_id": int(row["crtsh_id"]),
+        "first_seen": None if first_seen is None or pd.isna(first_seen) else first_seen,
+        "issuer_ca_id": None if pd.isna(row.get("issuer_ca_id")) else int(row["issuer_ca_id"]),
+        "issuer_name": None if pd.isna(row.get("issuer_name")) else str(row["issuer_name"]),
+        "serial": str(row["serial"]),
+        "crtsh_serial": str(row["crtsh_serial"]),
+        "source": source,
+    }
+
+
+def _progress(iterable, *, total: int, desc: str, progress: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(
+        iterable, total=total, desc=desc, unit="cert", disable=None if progress is None else not progress
+    )
+
+
+def fetch_row_certificates(
+    session: Session, rows: pd.DataFrame, *, progress: bool | None = None
+) -> tuple[list[tuple[bytes, dict]], list[Problem]]:
+    """Download the PEM of every row (each crt.sh id once). A failed download is an
+    UpstreamProblem naming the id; the others are still returned."""
+    out: list[tuple[bytes, dict]] = []
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    records = [
+        r for r in rows.to_dict("records") if not (int(r["crtsh_id"]) in seen or seen.add(int(r["crtsh_id"])))
+    ]
+    for row in _progress(records, total=len(records), desc="crt.sh certificates", progress=progress):
+        url = pem_url(session, row["crtsh_id"])
+        try:
+            pem = fetch_pem(session, row["crtsh_id"])
+        except UpstreamError as exc:
+            problems.append(UpstreamProblem.from_error(exc, f"crt.sh id {row['crtsh_id']}"))
+            continue
+        out.append((pem, row_meta(row, url)))
+    return out, problems
+
+
+def fetch_spki_certificates(
+    session: Session, spki_sha256: str, *, exclude_expired: bool = False, progress: bool | None = None
+) -> tuple[list[tuple[bytes, dict]], list[Problem]]:
+    """Search crt.sh by SPKI SHA-256 and download every certificate it lists.
+
+    Returns ``[(pem_bytes, meta)]`` with meta = crtsh_id, first_seen (UTC Timestamp or None),
+    issuer_ca_id, issuer_name, serial, crtsh_serial, source (the download URL), and the problems:
+    an `UpstreamProblem` when the search or a download failed (the rest is still returned).
+    """
+    try:
+        rows, problems = search_spki(session, spki_sha256, exclude_expired=exclude_expired)
+    except UpstreamError as exc:
+        return [], [UpstreamProblem.from_error(exc, f"spki {spki_sha256}")]
+    except ValueError as exc:
+        return [], [Problem(f"spki {spki_sha256}", None, str(exc))]
+    items, more = fetch_row_certificates(session, rows, progress=progress)
+    return items, problems + more
+
+
+# --- saving for a later --certs DIR -------------------------------------------------------------
+
+INDEX_FILE = "crtsh.csv"
+INDEX_COLUMNS = (
+    "file",
+    "crtsh_id",
+    "first_seen",
+    "issuer_ca_id",
+    "issuer_name",
+    "serial",
+    "crtsh_serial",
+    "not_before",
+    "not_after",
+    "query",
+)
+
+
+def save_certificates(
+    out_dir: str | os.PathLike, items: Iterable[tuple[bytes, dict]], rows: pd.DataFrame | None = None
+) -> Path:
+    """Write ``crtsh-<id>.pem`` per certificate and the index ``crtsh.csv`` (merged with an index
+    already there) so that a later ``--certs DIR`` keeps crt.sh's ids and ``first_seen``.
+    Returns the index path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    by_id: dict[int, dict] = {}
+    index = out / INDEX_FILE
+    if index.exists():
+        with index.open(newline="", encoding="utf-8") as f:
+            for rec in csv.DictReader(f):
+                by_id[int(rec["crtsh_id"])] = rec
+    extra: dict[int, dict] = {}
+    if rows is not None and len(rows):
+        for r in rows.to_dict("records"):
+            extra[int(r["crtsh_id"])] = r
+    for pem, meta in items:
+        name = f"crtsh-{meta['crtsh_id']}.pem"
+        (out / name).write_bytes(pem)
+        r = extra.get(meta["crtsh_id"], {})
+        by_id[meta["crtsh_id"]] = {
+            "file": name,
+            "crtsh_id": meta["crtsh_id"],
+            "first_seen": format_time(meta.get("first_seen")) or "",
+            "issuer_ca_id": "" if meta.get("issuer_ca_id") is None else meta["issuer_ca_id"],
+            "issuer_name": meta.get("issuer_name") or "",
+            "serial": meta["serial"],
+            "crtsh_serial": meta.get("crtsh_serial", ""),
+            "not_before": format_time(r.get("not_before")) or "",
+            "not_after": format_time(r.get("not_after")) or "",
+            "query": "" if r.get("query") is None or pd.isna(r.get("query")) else r["query"],
+        }
+    with index.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for crtsh_id in sorted(by_id):
+            w.writerow(by_id[crtsh_id])
+    return index
+
+
+def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:
+    """``crtsh.csv`` of a folder written by `save_certificates`: file name -> {crtsh_id,
+    first_seen (UTC Timestamp or None), issuer_ca_id, serial}. Empty when there is none."""
+    index = Path(directory) / INDEX_FILE
+    if not index.exists():
+        return {}
+    out = {}
+    with index.open(newline="", encoding="utf-8") as f:
+        for rec in csv.DictReader(f):
+            out[rec["file"]] = {
+                "crtsh_id": int(rec["crtsh_id"]),
+                "first_seen": pd.Timestamp(rec["first_seen"]).tz_convert("UTC")
+                if rec.get("first_seen")
+                else None,
+                "issuer_ca_id": int(rec["issuer_ca_id"]) if rec.get("issuer_ca_id") else None,
+                "serial": rec.get("serial") or None,
+            }
+    return out
+
+
+# --- revocations from crt.sh's database ---------------------------------------------------------
+
+_REVOKED_SQL = """
+SELECT cr.ca_id, cr.serial_number, cr.reason_code, cr.revocation_date, cr.last_seen_check_date
+  FROM crl_revoked cr
+ WHERE (cr.ca_id, cr.serial_number) IN (SELECT * FROM unnest(%s::integer[], %s::bytea[]))
+"""
+
+
+def crtsh_dsn(value: str | None = None) -> str:
+    """The connection string: `value` (--crtsh-db), else env CRTSH_DB, else crt.sh's public one."""
+    return value or os.environ.get("CRTSH_DB") or CRTSH_DSN
+
+
+def redact_dsn(dsn: str) -> str:
+    """``postgresql://user@host:port/dbname`` without any password, for messages."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        d = conninfo_to_dict(dsn)
+    except Exception:  # noqa: BLE001 - an unparsable DSN must not leak into a message either
+        return "postgresql://(unparsable connection string)"
+    return (
+        f"postgresql://{d.get('user', '')}@{d.get('host', '')}:{d.get('port', '5432')}/{d.get('dbname', '')}"
+    )
+
+
+def empty_db_revocations() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in REVOCATION_DB_COLUMNS.items()})
+
+
+def fetch_revocations_db(
+    dsn: str | None,
+    pairs: Iterable[tuple[int, object]],
+    *,
+    batch_size: int = 500,
+    retries: int = 2,
+    connect_timeout: int = 30,
+    offline: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Revocations crt.sh has seen on CRLs for each (issuer ca_id, serial), from ``crl_revoked``.
+
+    `pairs` are (crt.sh issuer_ca_id, serial in any accepted form: canonical hex, crt.sh's hex with
+    a leading 00, an int). Looks up in batches of `batch_size`; a batch that fails after `retries`
+    (replicas cancel long queries) becomes an UpstreamProblem and the other batches still count.
+    Returns REVOCATION_DB_COLUMNS (serial canonical; a serial may appear once per CRL entry crt.sh
+    keeps) and the problems. `dsn` None means `crtsh_dsn()`.
+    """
+    dsn = crtsh_dsn(dsn)
+    shown = redact_dsn(dsn)
+    wanted: dict[tuple[int, bytes], None] = {}
+    problems: list[Problem] = []
+    for ca_id, serial in pairs:
+        try:
+            n = parse_serial(serial)
+            ca = int(ca_id)
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem(shown, f"ca_id {ca_id} serial {serial}", str(exc)))
+            continue
+        wanted[(ca, bytes.fromhex(der_serial_hex(n)))] = None
+        if isinstance(serial, str):  # crt.sh's own hex, possibly a non-minimal encoding
+            raw = re.sub(r"[\s:]", "", serial).lower()
+            if raw and len(raw) % 2 == 0 and re.fullmatch(r"[0-9a-f]+", raw):
+                wanted[(ca, bytes.fromhex(raw))] = None
+    keys = list(wanted)
+    if not keys:
+        return empty_db_revocations(), problems
+    if offline:
+        return empty_db_revocations(), problems + [UpstreamProblem.from_error(OfflineMiss(shown))]
+    import psycopg
+
+    records: list[tuple] = []
+    batches = [keys[i : i + batch_size] for i in range(0, len(keys), batch_size)]
+    conn = None
+    try:
+        for b, batch in enumerate(
+            _progress(batches, total=len(batches), desc="crt.sh revocations", progress=progress)
+        ):
+            for attempt in range(retries + 1):
+                try:
+                    if conn is None or conn.closed:
+                        conn = psycopg.connect(
+                            dsn, autocommit=True, prepare_threshold=None, connect_timeout=connect_timeout
+                        )
+                    with conn.cursor() as cur:
+                        cur.execute(_REVOKED_SQL, ([k[0] for k in batch], [k[1] for k in batch]))
+                        records.extend(cur.fetchall())
+                    break
+                except psycopg.Error as exc:
+                    reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                    if conn is not None and not conn.closed and isinstance(exc, psycopg.OperationalError):
+                        conn.close()
+                    if attempt < retries and isinstance(exc, psycopg.OperationalError):
+                        sleep(2.0 * 2**attempt)
+                        continue
+                    problems.append(
+                        UpstreamProblem(
+                            shown, f"batch {b + 1} of {len(batches)} ({len(batch)} serials)", reason
+                        )
+                    )
+                    break
+    finally:
+        if conn is not None and not conn.closed:
+            conn.close()
+    return _revocation_frame(records, shown), problems
+
+
+def _revocation_frame(records: list[tuple], source: str) -> pd.DataFrame:
+    if not records:
+        return empty_db_revocations()
+    rows = []
+    for ca_id, serial_bytes, code, revoked, checked in records:
+        code = None if code is None else int(code)
+        if code is None:
+            reason = "unspecified"
+        else:
+            reason = REASON_NAMES.get(code, f"unknown ({code})")
+        rows.append(
+            {
+                "ca_id": int(ca_id),
+                "serial": format_serial(int.from_bytes(bytes(serial_bytes), "big")),
+                "revoked_at": revoked,
+                "reason": reason,
+                "reason_code": code,
+                "last_seen_check_date": checked,
+                "source": f"crt.sh crl_revoked ({source})",
+            }
+        )
+    df = pd.DataFrame(rows)
+    for col, dtype in REVOCATION_DB_COLUMNS.items():
+        if dtype == TIME_DTYPE:
+            df[col] = pd.to_datetime(df[col], utc=True).astype(TIME_DTYPE)
+        else:
+            df[col] = df[col].astype(dtype)
+    df = df[list(REVOCATION_DB_COLUMNS)].drop_duplicates()
+    return df.sort_values(["ca_id", "serial", "revoked_at"], kind="stable").reset_index(drop=True)
