@@ -304,6 +304,10 @@ class _Cell:
             return str(int(v))
         return unicodedata.normalize("NFKC", str(v)).strip()
 
+    def raw(self) -> str:
+        """The text as written (for headers reported back to the user)."""
+        return str(self.value).strip() if isinstance(self.value, str) else ""
+
     def empty(self) -> bool:
         return self.value is None or (isinstance(self.value, str) and not self.value.strip())
 
@@ -370,12 +374,15 @@ def _row_fields(row: list[_Cell]) -> dict[int, str]:
 
 
 def _find_header(grid: list[list[_Cell]]) -> int | None:
-    """Index of the header row: the row (among the first rows) naming the most distinct fields."""
-    best, best_score = None, 1
+    """Index of the header row: among the first rows naming at least two known columns, the one
+    whose mapping (with a second header row under it, if any) covers the most fields."""
+    best, best_score = None, 0
     for r, row in enumerate(grid[:_HEADER_SCAN_ROWS]):
-        fields = set(_row_fields(row).values())
+        if len(set(_row_fields(row).values())) < 2:
+            continue
+        fields = set(_map_columns(grid, r).by_field)
         score = len(fields) + (1 if "serial" in fields else 0)
-        if len(fields) >= 2 and score > best_score:
+        if score > best_score:
             best, best_score = r, score
     return best
 
@@ -802,11 +809,11 @@ def _map_columns(grid: list[list[_Cell]], h: int) -> _Columns:
         return grid[r][c] if r < len(grid) and c < len(grid[r]) else _Cell()
 
     width = max(len(grid[h]), len(grid[h + 1]) if h + 1 < len(grid) else 0)
-    top = [cell(h, c).text() if isinstance(cell(h, c).value, str) else "" for c in range(width)]
+    top = [cell(h, c).raw() for c in range(width)]
     # A second header row: the same headers in another language, or sub-headers under a merged
     # group header ("Revocation" over "Date" and "Reason"). Data rows hold no such text.
     nxt_cells = [cell(h + 1, c) for c in range(width)]
-    nxt = [c.text() if isinstance(c.value, str) else "" for c in nxt_cells]
+    nxt = [c.raw() for c in nxt_cells]
     f_next = {
         c: (_exact_header(f"{top[c]} {t}") if top[c] else None) or match_header(t)
         for c, t in enumerate(nxt)
