@@ -117,7 +117,7 @@ def parse_crl(der: bytes, source: str) -> tuple[list[dict], CRLInfo, list[Proble
     i = b  # signature algorithm
     t, a, b = _der.tlv(der, i, te)
     if t != 0x30:
-        raise _der.DERError("CRL issuer is not a Name")
+        raise _der.DERError("no issuer Name where a CRL has one (is this a certificate?)")
     issuer_dn = _lenient_name(der[i:b])
     i = b
     t, a, b = _der.tlv(der, i, te)
@@ -219,9 +219,11 @@ def load_crl_bytes(data: bytes, source: str = "<bytes>") -> RevocationData:
     problems: list[Problem] = []
     blobs: list[tuple[bytes, str]] = []
     if b"-----BEGIN" in data[:4096] or b"-----BEGIN X509 CRL" in data:
-        for n, m in enumerate(PEM_CRL.finditer(data), 1):
+        matches = list(PEM_CRL.finditer(data))
+        for n, m in enumerate(matches, 1):
+            label = f"{source}#crl {n}" if len(matches) > 1 else source
             try:
-                blobs.append((binascii.a2b_base64(m.group(1)), f"{source}#crl {n}"))
+                blobs.append((binascii.a2b_base64(m.group(1)), label))
             except binascii.Error as exc:
                 problems.append(
                     Problem(source, f"PEM block {n} (byte {m.start()})", f"corrupt base64: {exc}")
@@ -274,7 +276,7 @@ def load_revocations_csv(path: str | os.PathLike | bytes, source: str | None = N
         return RevocationData(empty_revocations(), [], problems)
     rows = []
     for line, row in enumerate(reader, 2):
-        get = lambda c: (row.get(fields[c]) or "").strip() if c in fields else ""  # noqa: E731
+        get = lambda c: (row.get(fields[c]) or "").strip() if c in fields else ""  # noqa: E731, B023
         try:
             serial = format_serial(parse_serial(row.get(serial_col), decimal=decimal))
         except ValueError as exc:
