@@ -7,6 +7,9 @@ worked out by hand from the fixture (times converted from the stated zone to UTC
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -762,3 +765,79 @@ def test_parse_reason(text, expected):
 def test_parse_reason_rejects(text):
     with pytest.raises(ValueError):
         parse_reason(text)
+
+
+# --- the demo incident's spreadsheet (data/demo/appendix.xlsx) --------------------------------
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+RSA_2018 = "CN=Example Trust RSA CA 2018,O=Example Trust,C=US"
+ECC_2020 = "CN=Example Trust ECC CA 2020,O=Example Trust,C=US"
+
+
+def test_demo_spreadsheet_rebuilds_byte_identically(tmp_path):
+    subprocess.run(
+        [sys.executable, str(DEMO / "build_spreadsheet.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    assert (tmp_path / "appendix.xlsx").read_bytes() == (DEMO / "appendix.xlsx").read_bytes()
+
+
+def test_demo_spreadsheet_layout_as_written():
+    wb = openpyxl.load_workbook(DEMO / "appendix.xlsx")
+    ws = wb["Appendix"]
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:L1"]
+    assert ws["A2"].value == "All times are UTC+8"
+    assert [c.value for c in ws[3]] == CCADB_HEADER + ["SPKI SHA-256"]
+    assert ws.max_row == 3 + 41
+    # K1-0, the first faulty keyCompromise: serial with its DER 00, times in UTC+8
+    assert ws["G4"].value == "00F9E576AD1055C4943117BA1E0D22B6CA"
+    assert ws["D4"].value == "C=US, O=Example Trust, CN=Example Trust RSA CA 2018"
+    assert ws["E4"].value == dt.datetime(2018, 10, 2, 18, 0)  # 10:00 UTC
+    assert ws["J4"].value == dt.datetime(2018, 12, 25, 0, 0)  # 2018-12-24 16:00 UTC
+    statuses = [ws.cell(r, 9).value for r in range(4, 45)]
+    assert statuses.count("Yes") == 15
+    assert statuses.count("Delayed") == 3  # K5-r4, K6-r4, K8-r3: valid and unrevoked on 2024-11-01
+    assert statuses.count("N/A") == 23
+    precert_rows = [r for r in range(4, 45) if ws.cell(r, 1).value]
+    assert len(precert_rows) == 9  # K1-r2, K1-r4, K2-r4, K3-r2, K4-r4, K5-r3, K6-r3, K7-r3, K8-0
+
+
+def test_demo_spreadsheet_loads():
+    r = load_spreadsheet(DEMO / "appendix.xlsx", source="appendix.xlsx")
+    assert r.layout == "ccadb-appendix"
+    assert r.header_row == 3
+    assert r.zone == dt.timezone(dt.timedelta(hours=8))
+    assert r.unmapped == [] and r.mapped["SPKI SHA-256"] == "spki_sha256"
+    assert r.problems == [] and r.warnings == []
+
+    certs = r.certificates
+    assert len(certs) == 41
+    assert certs["spki_sha256"].nunique() == 8
+    assert certs["cert_sha256"].notna().all() and not certs["is_precert"].any()
+    assert certs["precert_sha256"].notna().sum() == 9
+    assert set(certs["issuer_dn"]) == {RSA_2018, ECC_2020}
+    k4_0 = certs[certs["serial"] == "802ea83f4b7ca9ed817f2a397d8bf77"].iloc[0]  # 31 hex digits
+    assert k4_0["not_before"] == utc(2020, 2, 3, 0, 0)
+    assert k4_0["not_after"] == utc(2021, 2, 1, 23, 59, 59)
+    assert k4_0["subject_cn"] == "api.example-bank.test"
+
+    revs = r.revocations
+    assert len(revs) == 15
+    assert (revs["reason"] == "keyCompromise").sum() == 12
+    first = revs[revs["serial"] == "f9e576ad1055c4943117ba1e0d22b6ca"].iloc[0]
+    assert first["issuer_dn"] == RSA_2018
+    assert first["revoked_at"] == utc(2018, 12, 24, 16, 0)
+    assert first["reason_code"] == 1
+    superseded = revs[revs["reason"] == "superseded"].set_index("serial")["revoked_at"].to_dict()
+    assert superseded == {
+        "9eaa09627dcef3e375af38eeddc04e69": utc(2020, 5, 25, 18, 0),  # K2-r2
+        "26083a5e2d3fa832f8d1b0caa500f0c4": utc(2024, 10, 30, 9, 0),  # K3-r4
+        "b6921945f578d2b90012a661a7a7ddee": utc(2024, 10, 30, 9, 30),  # K4-r3
+    }
+    remaining = {
+        "1e7921fab54bc496181c7871ef5820a",
+        "9ba91d80c751406e3d7a0d5a133fe36e",
+        "bb57b6622a7c49c50b584fa0d245b9d9",
+    }
+    assert remaining <= set(certs["serial"]) and not remaining & set(revs["serial"])
