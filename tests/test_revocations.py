@@ -79,7 +79,13 @@ def test_empty_crl_still_covers_its_issuer():
 def test_pkits_certificates_and_crls_find_the_compromised_keys():
     certs, problems = load_certificates(DATA / "pkits_certs")
     assert problems == []
-    revs = load_revocations([CRLS / "keycompromise-two-entries.crl", CRLS / "keycompromise-one-entry.crl", CRLS / "keycompromise-and-hold.crl"])
+    revs = load_revocations(
+        [
+            CRLS / "keycompromise-two-entries.crl",
+            CRLS / "keycompromise-one-entry.crl",
+            CRLS / "keycompromise-and-hold.crl",
+        ]
+    )
     f = find_key_reuse(certs, revs, as_of="2011-01-01T00:00:00Z")
     # keyCompromise: Good CA 14 (RevokedsubCA), 15 (InvalidRevokedEETest3), Trust Anchor 104
     # (SeparateCertificateandCRLKeysCA2CRLSigningCert), deltaCRL CA1 2 (InvaliddeltaCRLTest3EE).
@@ -93,7 +99,9 @@ def test_pkits_certificates_and_crls_find_the_compromised_keys():
         "eae63ca57fbfa15ab395ae00f5caafe260238636129fd16dfb6d12a50e233f2d",
         "7312642e9582a230610f2b51856e124ad3e87dca84673fd13ccd398d5de1e1b8",
     }
-    held = f.issuances.set_index("spki_sha256").loc["4fceaa2781bd38e510818253943e7fa714b12b11fe88be11eb8b6c5cbbe7ba77"]
+    held = f.issuances.set_index("spki_sha256").loc[
+        "4fceaa2781bd38e510818253943e7fa714b12b11fe88be11eb8b6c5cbbe7ba77"
+    ]
     assert pd.isna(held["revoked_at"])
 
 
@@ -124,7 +132,9 @@ def test_csv_canonical_columns_and_bad_rows(tmp_path):
 
 def test_effective_revocation_prefers_key_compromise():
     frame = load("every-reason.pem").frame
-    twice = pd.concat([frame.assign(serial="2", reason="superseded", reason_code=4), frame], ignore_index=True)
+    twice = pd.concat(
+        [frame.assign(serial="2", reason="superseded", reason_code=4), frame], ignore_index=True
+    )
     eff = effective_revocations(twice)
     assert eff.set_index("serial").loc["2", "reason"] == "keyCompromise"
     # holds and removeFromCRL are not revocations
