@@ -246,7 +246,9 @@ _ZONE_TOKEN = (
 )
 _ZONE_TOKEN_RE = re.compile(_ZONE_TOKEN, re.IGNORECASE)
 # In a row, "08:00-10:00" is a range: a bare negative offset counts only after seconds.
-_ROW_ZONE = _ZONE_TOKEN.replace(r"|[+\-\u2212]\d{2}:?\d{2}\b", r"|\+\d{2}:?\d{2}\b|(?<=\d\d:\d\d:\d\d)[\-\u2212]\d{2}:?\d{2}\b")
+_ROW_ZONE = _ZONE_TOKEN.replace(
+    r"|[+\-\u2212]\d{2}:?\d{2}\b", r"|\+\d{2}:?\d{2}\b|(?<=\d\d:\d\d:\d\d)[\-\u2212]\d{2}:?\d{2}\b"
+)
 
 _LEAD = (
     r"^\s*(?:(?:[-*+\u2022]|\d+[.)])\s+)?\|?\s*(?:\*\*|__)?\s*(?:(?:on|around|approx\.?|approximately|~)\s+)?"
