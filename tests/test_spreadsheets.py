@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from analysis.errors import InputError, Problem, UsageError
+from analysis.errors import Problem, UsageError
 from analysis.schema import CERTIFICATE_COLUMNS, REVOCATION_COLUMNS
 from analysis.sources.spreadsheets import load_spreadsheet, match_header, parse_reason
 
@@ -666,21 +667,33 @@ def test_first_sheet_without_header_second_with(tmp_path):
     assert list(r.revocations["serial"]) == ["7"]
 
 
-def test_unreadable_inputs(tmp_path):
+def test_unreadable_inputs_are_one_problem_each(tmp_path):
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
-    with pytest.raises(InputError, match="xls"):
-        load_spreadsheet(xls)
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"this is not a zip")
-    with pytest.raises(InputError, match="not a readable xlsx"):
-        load_spreadsheet(bad)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04" + b"\0" * 50)
-    with pytest.raises(InputError):
-        load_spreadsheet(broken)
-    with pytest.raises(InputError, match="cannot read"):
-        load_spreadsheet(tmp_path / "missing.csv")
+    other_zip = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    expected = {
+        xls: "Excel 97-2003 (.xls) workbooks are not read; save it as .xlsx or .csv",
+        bad: "not a readable xlsx workbook (not a zip file)",
+        broken: "not a readable xlsx workbook",
+        other_zip: "not a readable xlsx workbook",
+        binary: "not a spreadsheet",
+        tmp_path / "missing.csv": "cannot read: No such file or directory",
+    }
+    for path, reason in expected.items():
+        r = load_spreadsheet(path)
+        assert len(r.problems) == 1, path
+        assert r.problems[0].input == str(path) and r.problems[0].position is None
+        assert r.problems[0].reason.startswith(reason), (path, r.problems[0].reason)
+        assert r.certificates.empty and r.revocations.empty
+        assert list(r.revocations.columns) == list(REVOCATION_COLUMNS)
 
 
 # --- the value parsers ----------------------------------------------------------------------

@@ -16,8 +16,8 @@ import io
 import re
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -586,8 +586,16 @@ _DMY_DATE = re.compile(
 )
 
 
+_ISO_FAST = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+\-]\d{2}:\d{2})?$"
+)
+
+
+@lru_cache(maxsize=4096)
 def _parse_date_text(text: str) -> tuple[dt.datetime, dt.tzinfo | None]:
     """Text -> (naive or aware datetime, zone written in the text). Raises ValueError."""
+    if _ISO_FAST.match(text):
+        return dt.datetime.fromisoformat(text), None
     s = unicodedata.normalize("NFKC", text).strip()
     s = re.sub(r"(\d)\s*年\s*(\d)", r"\1-\2", s)
     s = re.sub(r"(\d)\s*月\s*(\d)", r"\1-\2", s)
@@ -738,7 +746,7 @@ def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[_Cell]]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    except Exception as exc:  # openpyxl raises many kinds (BadZipFile, KeyError, XML errors) on junk
         raise InputError(name, None, f"not a readable xlsx workbook: {exc}") from exc
     cached = None  # the same workbook with cached formula results, loaded when first needed
     out = []
@@ -860,6 +868,7 @@ def _is_ccadb(cols: _Columns) -> bool:
     return positions == list(range(positions[0], positions[0] + len(CCADB_APPENDIX_FIELDS)))
 
 
+@lru_cache(maxsize=1024)
 def _normalise_issuer(text: str) -> str:
     """A DN in any written order -> RFC 4514 (least significant first); a bare CN as written."""
     t = re.sub(r"\s+", " ", text).strip()
@@ -1190,6 +1199,16 @@ def _read_sheet(
     return info, certs, revs
 
 
+def _sheets(data: bytes, name: str, suffix: str) -> list[tuple[str | None, list[list[_Cell]]]]:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(name, None, "Excel 97-2003 (.xls) workbooks are not read; save it as .xlsx or .csv")
+    if data.startswith(b"PK\x03\x04"):
+        return list(_xlsx_sheets(data, name))
+    if suffix in (".xlsx", ".xlsm"):
+        raise InputError(name, None, "not a readable xlsx workbook (not a zip file)")
+    return [(None, _csv_grid(data, name))]
+
+
 def load_spreadsheet(
     path_or_bytes: str | Path | bytes,
     *,
@@ -1205,20 +1224,28 @@ def load_spreadsheet(
     `source` names the input in `source` columns and problems (default: the path, or "spreadsheet").
     `issuer` is used for rows without an issuer (a sheet with no issuer column).
 
-    Raises InputError when the file cannot be read at all; every skipped row is a Problem.
+    Never raises for bad input: a file that cannot be read at all (missing, .xls, a broken zip,
+    binary data) is one Problem with empty frames; every skipped row is a Problem with its row.
+    Raises UsageError for an unknown `kind`.
     """
     if kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    data, name, suffix = _read_bytes(path_or_bytes, source)
     default_issuer = _normalise_issuer(issuer) if issuer else None
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(name, None, "Excel 97-2003 (.xls) workbooks are not read; save it as .xlsx or .csv")
-    if data.startswith(b"PK\x03\x04"):
-        sheets = _xlsx_sheets(data, name)
-    elif suffix in (".xlsx", ".xlsm"):
-        raise InputError(name, None, "not a readable xlsx workbook (not a zip file)")
-    else:
-        sheets = [(None, _csv_grid(data, name))]
+    try:
+        data, name, suffix = _read_bytes(path_or_bytes, source)
+        sheets = _sheets(data, name, suffix)
+    except InputError as exc:
+        # the whole file is unusable: one problem, empty frames, and the caller goes on
+        return SpreadsheetResult(
+            certificates=_with_precert(empty_certificates()),
+            revocations=empty_revocations(),
+            mapped={},
+            unmapped=[],
+            problems=[Problem(exc.input, exc.position, exc.reason)],
+            header_row=None,
+            zone=None,
+            kind=kind,
+        )
 
     problems: list[Problem] = []
     warn: list[str] = []
