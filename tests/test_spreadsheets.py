@@ -583,6 +583,24 @@ def test_csv_utf8_bom(tmp_path):
     assert r.certificates.empty  # nothing certificate-like besides the crt.sh link
 
 
+def test_tab_separated_utf16_with_zone_in_cells(tmp_path):
+    p = tmp_path / "unicode.txt"  # Excel's "Unicode Text" export
+    p.write_bytes(
+        "序列号\t颁发者\t吊销时间\t吊销原因\n0A\tCN=X\t2024-10-29 15:30 UTC+8\t密钥泄露\n".encode("utf-16")
+    )
+    r = load_spreadsheet(p, source="unicode.txt")
+    assert r.mapped == {
+        "序列号": "serial",
+        "颁发者": "issuer_dn",
+        "吊销时间": "revoked_at",
+        "吊销原因": "reason",
+    }
+    assert r.revocations[["serial", "revoked_at", "reason"]].to_dict("records") == [
+        {"serial": "a", "revoked_at": utc(2024, 10, 29, 7, 30), "reason": "keyCompromise"}
+    ]
+    assert r.problems == [] and r.warnings == []
+
+
 def test_csv_from_bytes_and_hyperlink_formula(tmp_path):
     data = (
         "Serial #,Issuer,Not before,Not after,crt.sh ID,SPKI SHA-256,Certificate SHA-256 hash\n"
@@ -627,6 +645,24 @@ def test_no_issuer_column(tmp_path):
     r2 = load_spreadsheet(p, source="ni.csv", issuer="C=US, O=Example Trust, CN=Example Trust RSA CA 2018")
     assert list(r2.revocations["issuer_dn"]) == [RSA_CA_4514]
     assert r2.problems == []
+
+
+def test_exact_header_beats_a_contained_synonym(tmp_path):
+    p = tmp_path / "dv.csv"
+    p.write_text(
+        "Domain validation method,Serial,Issuer,dNSNames,Not after\n"
+        "dns-01,0f,CN=X,a.example,2025-01-01T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    r = load_spreadsheet(p)
+    assert r.mapped == {
+        "Serial": "serial",
+        "Issuer": "issuer_dn",
+        "dNSNames": "san_dns",
+        "Not after": "not_after",
+    }
+    assert r.unmapped == ["Domain validation method"]
+    assert r.certificates["san_dns"].tolist() == [["a.example"]]
 
 
 def test_row_with_nothing_usable(tmp_path):
@@ -738,6 +774,10 @@ def test_unreadable_inputs_are_one_problem_each(tmp_path):
         ("SPKI SHA-256", "spki_sha256"),
         ("Issuer Common Name", "issuer_dn"),
         ("Certificate Serial Number (hex)", "serial"),
+        ("Issued by", "issuer_dn"),
+        ("Issued to", "subject_cn"),
+        ("颁发给", "subject_cn"),
+        ("SHA1 Fingerprint", None),
         ("Remark", None),
         ("", None),
     ],

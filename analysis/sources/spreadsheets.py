@@ -42,6 +42,7 @@ __all__ = [
     "SheetInfo",
     "SpreadsheetResult",
     "load_spreadsheet",
+    "match_header",
     "parse_reason",
 ]
 
@@ -115,9 +116,10 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Subject CN",
         "Subject Common Name",
         "CN",
+        "Issued to",
         "通用名",
         "通用名称",
-        "域名通用名",
+        "颁发给",
     ),
     "san_dns": (
         "dNSNames",
@@ -142,6 +144,8 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Issuer DN",
         "Issuer Name",
         "Issuing CA",
+        "Issued by",
+        "颁发机构名称",
         "Issuer CN",
         "CA",
         "颁发者",
@@ -342,25 +346,45 @@ def _parts(text: str) -> list[str]:
     return [p for p in (_norm(x) for x in out) if p]
 
 
-def match_header(text: str) -> str | None:
-    """The canonical field a header names, or None."""
+_NOT_SHA256 = re.compile(r"sha1|md5", re.IGNORECASE)
+
+
+def _match(text: str) -> tuple[str | None, int]:
+    """(canonical field, quality): 2 for a synonym (whole header or one part of it), 1 when a
+    synonym is only contained in the header, (None, 0) for no match."""
     if not text or not str(text).strip():
-        return None
+        return None, 0
     key = _norm(text)
     if key in _EXACT:
-        return _EXACT[key]
+        return _EXACT[key], 2
     for part in _parts(str(text)):
         if part in _EXACT:
-            return _EXACT[part]
-    no_zone = _norm(_ZONE_BEIJING.sub(" ", _ZONE_OFFSET.sub(" ", unicodedata.normalize("NFKC", str(text)))))
-    if no_zone in _EXACT:
-        return _EXACT[no_zone]
+            return _EXACT[part], 2
+    if _NOT_SHA256.search(key) and "sha256" not in key:
+        return None, 0  # a SHA-1 or MD5 fingerprint column is not a SHA-256 one
     best: tuple[int, int, str] | None = None
     for syn, fld in _CONTAINED:
         pos = key.find(syn)
         if pos >= 0 and (best is None or (pos, -len(syn)) < (best[0], best[1])):
             best = (pos, -len(syn), fld)
-    return best[2] if best else None
+    return (best[2], 1) if best else (None, 0)
+
+
+def match_header(text: str) -> str | None:
+    """The canonical field a column header names (see COLUMN_SYNONYMS), or None.
+
+    Matching is case-, space- and punctuation-insensitive (NFKC), on the whole header, then on its
+    parts (split at line breaks, slashes, brackets, and between Chinese and Latin text, with any
+    zone such as "(UTC+8)" left out), then on a synonym contained in it ("Certificate Serial
+    Number" -> serial; the earliest and longest wins: "Issuer Common Name" -> issuer_dn).
+    """
+    return _match(text)[0]
+
+
+def _exact_header(text: str) -> str | None:
+    """match_header without the containment fallback (for second header rows)."""
+    f, q = _match(text)
+    return f if q == 2 else None
 
 
 def _row_fields(row: list[_Cell]) -> dict[int, str]:
@@ -719,24 +743,38 @@ def _decode(data: bytes, name: str) -> str:
         raise InputError(name, None, "not a spreadsheet: the text is neither UTF-8 nor GB18030") from exc
 
 
+def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[list[_Cell]]:
+    grid = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            row = []
+            for v in record:
+                v = v.strip()
+                cell = _formula_cell(v) if v.startswith("=") else None
+                row.append(cell or _Cell(v if v else None))
+            grid.append(row)
+            if limit is not None and len(grid) >= limit:
+                break
+    except csv.Error:
+        pass  # e.g. a NUL byte or an unterminated quote at the very end: keep what was read
+    return grid
+
+
 def _csv_grid(data: bytes, name: str) -> list[list[_Cell]]:
     text = _decode(data, name)
     if "\x00" in text:
         raise InputError(name, None, "not a spreadsheet: binary data")
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    grid = []
-    for record in csv.reader(io.StringIO(text, newline=""), dialect):
-        row = []
-        for v in record:
-            v = v.strip()
-            cell = _formula_cell(v) if v.startswith("=") else None
-            row.append(cell or _Cell(v if v else None))
-        grid.append(row)
-    return grid
+    # The delimiter is the one under which a header row is found with the most known columns
+    # (a comma inside quoted distinguished names does not fool it); a comma when none is.
+    best, best_score = ",", 0
+    for delimiter in (",", ";", "\t", "|"):
+        head = _csv_rows(text, delimiter, limit=_HEADER_SCAN_ROWS + 2)
+        h = _find_header(head)
+        score = len(_map_columns(head, h).by_field) if h is not None else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return _csv_rows(text, best)
 
 
 def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[_Cell]]]]:
@@ -801,17 +839,6 @@ class _Columns:
     header_rows: int  # 1, or 2 when a second header row (other language, sub-headers) follows
 
 
-def _exact_header(text: str) -> str | None:
-    """Like match_header, without the containment fallback (for combined two-row headers)."""
-    key = _norm(text)
-    if key in _EXACT:
-        return _EXACT[key]
-    for part in _parts(text):
-        if part in _EXACT:
-            return _EXACT[part]
-    return None
-
-
 def _map_columns(grid: list[list[_Cell]], h: int) -> _Columns:
     def cell(r: int, c: int) -> _Cell:
         return grid[r][c] if r < len(grid) and c < len(grid[r]) else _Cell()
@@ -822,33 +849,39 @@ def _map_columns(grid: list[list[_Cell]], h: int) -> _Columns:
     # group header ("Revocation" over "Date" and "Reason"). Data rows hold no such text.
     nxt_cells = [cell(h + 1, c) for c in range(width)]
     nxt = [c.raw() for c in nxt_cells]
-    f_next = {
-        c: (_exact_header(f"{top[c]} {t}") if top[c] else None) or match_header(t)
-        for c, t in enumerate(nxt)
-        if t
-    }
+    # a sub-header counts when it is a known header itself, or names one together with the group
+    # header above it as a whole ("Revocation" + "Date"); a data cell under "序列号" does neither
+    f_next = {c: _EXACT.get(_norm(f"{top[c]} {t}")) or _exact_header(t) for c, t in enumerate(nxt) if t}
     two_rows = sum(1 for f in f_next.values() if f) >= 2 and not any(
         isinstance(c.value, (int, float, dt.datetime, dt.date)) for c in nxt_cells
     )
+    columns: list[tuple[int, str, str | None, int]] = []  # (column, header text, field, quality)
+    for c in range(width):
+        text = top[c]
+        f, q = _match(text) if text else (None, 0)
+        if two_rows and nxt[c]:
+            if f is None or q < 2:
+                f, q = (f_next[c], 2) if f_next.get(c) else (f, q)
+            if nxt[c] != text:
+                text = f"{text} / {nxt[c]}" if text else nxt[c]
+        if text:
+            columns.append((c, text, f, q))
+    # A field goes to its first exact match; a header that only contains a synonym gets the field
+    # only when no column names it exactly ("Domain validation method" does not take dNSNames).
     by_field: dict[str, int] = {}
+    for quality in (2, 1):
+        for c, _text, f, q in columns:
+            if f is not None and q == quality and f not in by_field:
+                by_field[f] = c
     mapped: dict[str, str] = {}
     unmapped: list[str] = []
     header_zones: dict[str, tuple[dt.tzinfo | None, str, str | None]] = {}
     decimal = False
-    for c in range(width):
-        text = top[c]
-        f = match_header(text) if text else None
-        if two_rows and nxt[c]:
-            f = f or f_next.get(c)
-            if nxt[c] != text:
-                text = f"{text} / {nxt[c]}" if text else nxt[c]
-        if not text:
-            continue
+    for c, text, f, _q in columns:
         key = text if text not in mapped and text not in unmapped else f"{text} (column {c + 1})"
-        if f is None or f in by_field:
+        if f is None or by_field.get(f) != c:
             unmapped.append(key)
             continue
-        by_field[f] = c
         mapped[key] = f
         if f in _DATE_FIELDS:
             zone, token, err = _find_zone(text)
