@@ -204,6 +204,7 @@ _CHROME_PATTERNS = [
         re.IGNORECASE,
     ),
     re.compile(r"^bug\s+\d+\s+[-\u2013\u2014]\s+.+$", re.IGNORECASE),
+    re.compile(r"^(?:open|closed|resolved|new|assigned|reopened|verified)\s+bug\s+\d+\b.*$", re.IGNORECASE),
     re.compile(r"^you need to log in\b", re.IGNORECASE),
     re.compile(r"^.{1,80}\((?:reporter|assignee|triage owner)\)\s*$", re.IGNORECASE),
     re.compile(r"^(?:opened|reported|modified|closed|updated)\b.{0,60}\bago$", re.IGNORECASE),
@@ -302,11 +303,13 @@ def parse_timeline_row(
     zone: dt.tzinfo | None = None,
     zone_context: str = "",
     year: int | None = None,
+    reference: dt.date | None = None,
 ) -> dict | None:
     """One timeline row -> {"when", "when_utc", "inferred_year", "text", "zone_problem"} or None.
 
     `zone` is the report's zone note (used when the row names none); `year` fills a year-less
-    date and sets `inferred_year`. A row with a time and no zone keeps `when` without an offset and
+    date and sets `inferred_year`; when `reference` (the comment's date) is given and the date
+    would fall after it, the year before is taken ("Dec 27" in a comment of 2024-01-05 is 2023). A row with a time and no zone keeps `when` without an offset and
     has `when_utc` None. A date without a time stays a date; converted it is 00:00 in its zone.
     """
     m = _ROW_RE.match(line)
@@ -325,6 +328,8 @@ def parse_timeline_row(
             y = int(ystr)
         elif year is not None:
             y, inferred = year, True
+            if reference is not None and (_valid_date(y, mo, d) or dt.date.min) > reference:
+                y -= 1
         else:
             return {"when": None, "when_utc": None, "inferred_year": False, "text": "", "no_year": True}
     date = _valid_date(y, mo, d)
@@ -431,10 +436,10 @@ _COLUMNS = ("id", "item", "kind", "root_cause", "evaluation", "due", "status")
 
 def _column_of(header_cell: str) -> str | None:
     k = _key(header_cell)
+    if k in {"no", "id", "number", "num"} or header_cell.strip() in {"#", "No.", "no."}:
+        return "id"
     if not k:
         return None
-    if k in {"no", "id", "number", "num"} or header_cell.strip() == "#":
-        return "id"
     if "root cause" in k:
         return "root_cause"
     if "evaluation" in k or "criteria" in k:
@@ -811,7 +816,10 @@ def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
             out.append(cur)
             cur = []
         if s:
-            cur.append((num, _strip_md(re.sub(r"^(?:[-*+\u2022]|\d+[.)])\s+", "", s))))
+            fb = _FIELD_BOLD.match(text)
+            body = fb.group("value") if fb else re.sub(r"^(?:[-*+\u2022]|\d+[.)])\s+", "", s)
+            if body.strip():
+                cur.append((num, _strip_md(body)))
     if cur:
         out.append(cur)
     return out
@@ -925,8 +933,12 @@ _TABLE_HEADER_WORDS = re.compile(
 
 
 def _parse_timeline(
-    section: _Section, all_lines: list[tuple[int, str]], year: int | None, problems: list[dict]
-):
+    section: _Section,
+    all_lines: list[tuple[int, str]],
+    year: int | None,
+    problems: list[dict],
+    reference: dt.date | None = None,
+) -> list[dict]:
     # The zone note: the heading, then the section's own lines, then anywhere in the text.
     zone: dt.tzinfo | None = None
     note_line = ""
@@ -958,7 +970,7 @@ def _parse_timeline(
             continue
         if _MD_SEPARATOR.match(s):
             continue
-        row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year)
+        row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year, reference=reference)
         if row is not None and row.get("no_year"):
             problems.append(
                 _problem(
@@ -1005,7 +1017,7 @@ def _parse_timeline(
     return rows
 
 
-def _parse_text(text: str, *, year: int | None = None) -> _Parsed:
+def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None = None) -> _Parsed:
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
     kept: list[tuple[int, str | None]] = []
     for i, line in enumerate(raw_lines, start=1):
@@ -1059,7 +1071,7 @@ def _parse_text(text: str, *, year: int | None = None) -> _Parsed:
     timeline: list[dict] = []
     tl = by_name.get("Timeline")
     if tl is not None:
-        timeline = _parse_timeline(tl, content, year, problems)
+        timeline = _parse_timeline(tl, content, year, problems, reference)
 
     # action items: every table anywhere; tables under an "UPDATED" heading or introduced as updated
     update_lines: set[int] = set()
@@ -1103,7 +1115,10 @@ def _parse_text(text: str, *, year: int | None = None) -> _Parsed:
                 )
             )
 
-    counts = _collect_counts([(n, t) for n, t in content if section_of.get(n) != CLOSURE], field_list)
+    heading_lines = {h.line for h in headings}
+    counts = _collect_counts(
+        [(n, t) for n, t in content if section_of.get(n) != CLOSURE and n not in heading_lines], field_list
+    )
 
     # kind
     kinds: list[str] = []
@@ -1181,12 +1196,10 @@ def classify_comment(report: Mapping) -> str:
     return report.get("kind") or "other"
 
 
-def _comment_year(comment: Mapping) -> int | None:
+def _comment_date(comment: Mapping) -> dt.date | None:
     t = comment.get("creation_time") or comment.get("time")
-    if not t:
-        return None
-    m = re.match(r"^(\d{4})-", str(t))
-    return int(m.group(1)) if m else None
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", str(t or ""))
+    return _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
 def parse_comments(comments: Iterable[Mapping]) -> dict:
@@ -1213,7 +1226,8 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
         count = c.get("count", pos)
         count = int(count) if count is not None else pos
         text = c.get("text") or c.get("raw_text") or ""
-        p = _parse_text(str(text), year=_comment_year(c))
+        day = _comment_date(c)
+        p = _parse_text(str(text), year=day.year if day else None, reference=day)
         kind = p.kind or "other"
         index.append(
             {
