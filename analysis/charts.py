@@ -1,0 +1,413 @@
+"""Altair chart builders shared by the dashboard and the notebooks.
+
+Every builder is a pure function of frames: it aggregates in pandas first (so no chart carries
+more than `MAX_MARKS` rows, whatever the data's size), then returns an `alt.Chart` with a title,
+axis titles with units, and times on a UTC scale (the axis says "UTC"). Nothing here touches
+Streamlit or the disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+MAX_MARKS = 5000
+# Bucket sizes tried in order until the marks fit (pandas offsets, axis wording).
+_BUCKETS = (
+    ("D", "day"),
+    ("W-MON", "week"),
+    ("MS", "month"),
+    ("QS", "quarter"),
+    ("YS", "year"),
+)
+ISSUANCE_CATEGORIES = ("Issued after compromise", "Compromised key, issued before compromise", "Other keys")
+ISSUANCE_COLORS = ("#d62728", "#ff9f1c", "#9aa5b1")
+EVENT_COLORS = {
+    "issuance": "#4c78a8",
+    "issuance after compromise": "#d62728",
+    "compromise time": "#000000",
+}
+REASON_COLORS = {
+    "keyCompromise": "#b5179e",
+    "superseded": "#2a9d8f",
+    "cessationOfOperation": "#e9c46a",
+    "affiliationChanged": "#8ab17d",
+    "unspecified": "#6c757d",
+    "privilegeWithdrawn": "#f4a261",
+    "cACompromise": "#7209b7",
+}
+OUTCOME_COLORS = {
+    "kept": "#2a9d8f",
+    "missed": "#d62728",
+    "pending": "#e9c46a",
+    "unknown": "#adb5bd",
+    "not_applicable": "#dee2e6",
+}
+
+
+def _iso(series: pd.Series) -> pd.Series:
+    """UTC times as ISO text with Z (Vega parses it as an absolute time)."""
+    s = pd.to_datetime(series, utc=True)
+    return s.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, labelOverlap=True, format="%Y-%m", formatType="utc")
+
+
+def _empty(title: str, message: str) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"message": [message]}))
+        .mark_text(size=14, color="#6c757d")
+        .encode(text="message:N")
+        .properties(title=title, height=80)
+    )
+
+
+def pick_bucket(times: pd.Series, groups: pd.Series | None = None, limit: int = MAX_MARKS) -> tuple[str, str]:
+    """The finest bucket (day, week, month, quarter, year) whose (group, bucket) count fits `limit`."""
+    t = pd.to_datetime(times, utc=True).dropna()
+    if t.empty:
+        return _BUCKETS[0]
+    for freq, word in _BUCKETS:
+        b = t.dt.tz_localize(None).dt.to_period(_period(freq))
+        n = (
+            pd.DataFrame({"g": groups.loc[t.index].to_numpy(), "b": b.astype(str).to_numpy()})
+            .drop_duplicates()
+            .shape[0]
+            if groups is not None
+            else b.nunique()
+        )
+        if n <= limit:
+            return freq, word
+    return _BUCKETS[-1]
+
+
+def _period(freq: str) -> str:
+    return {"D": "D", "W-MON": "W-SUN", "MS": "M", "QS": "Q", "YS": "Y"}[freq]
+
+
+def _floor(times: pd.Series, freq: str) -> pd.Series:
+    t = pd.to_datetime(times, utc=True).dt.tz_localize(None)
+    return t.dt.to_period(_period(freq)).dt.start_time.dt.tz_localize("UTC")
+
+
+def count_marks(chart: alt.TopLevelMixin) -> int:
+    """How many data rows a chart carries (an upper bound of its marks); for tests and checks."""
+    spec = chart.to_dict()
+    return sum(len(rows) for rows in spec.get("datasets", {}).values())
+
+
+# --- key reuse ---------------------------------------------------------------------------------
+
+
+def issuance_categories(issuances: pd.DataFrame) -> pd.Series:
+    cat = pd.Series(ISSUANCE_CATEGORIES[2], index=issuances.index)
+    cat[issuances["key_compromised"].astype(bool)] = ISSUANCE_CATEGORIES[1]
+    cat[issuances["violation"].astype(bool)] = ISSUANCE_CATEGORIES[0]
+    return cat
+
+
+def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates issued over time") -> alt.Chart:
+    """Stacked bars of issuances per period (month unless the span needs coarser), split into
+    issued after compromise / compromised key before compromise / other keys, with each compromise
+    time marked by a rule (aggregated per period when there are many)."""
+    if issuances.empty:
+        return _empty(title, "No certificates loaded")
+    cat = issuance_categories(issuances)
+    span_days = (issuances["issued_at"].max() - issuances["issued_at"].min()).days
+    freq, word = ("MS", "month") if span_days <= 365 * 30 else ("YS", "year")
+    agg = (
+        pd.DataFrame({"period": _floor(issuances["issued_at"], freq), "category": cat})
+        .groupby(["period", "category"], observed=True)
+        .size()
+        .rename("certificates")
+        .reset_index()
+    )
+    # An explicit domain one period wider on each side: a single month would otherwise fill the axis.
+    step = pd.DateOffset(months=1) if word == "month" else pd.DateOffset(years=1)
+    lo, hi = agg["period"].min() - step, agg["period"].max() + step * 2
+    domain = [int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)]
+    agg["period"] = _iso(agg["period"])
+    bars = (
+        alt.Chart(agg)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{'yearmonth' if word == 'month' else 'year'}(period):T",
+                title=f"Issue time ({word}, UTC)",
+                scale=alt.Scale(type="utc", domain=domain),
+            ),
+            y=alt.Y("sum(certificates):Q", title=f"Certificates per {word}"),
+            color=alt.Color(
+                "category:N",
+                title="Certificate",
+                scale=alt.Scale(domain=list(ISSUANCE_CATEGORIES), range=list(ISSUANCE_COLORS)),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            order=alt.Order("category:N"),
+            tooltip=[
+                alt.Tooltip("yearmonth(period):T", title="Month (UTC)")
+                if word == "month"
+                else alt.Tooltip("year(period):T", title="Year (UTC)"),
+                alt.Tooltip("category:N", title="Certificate"),
+                alt.Tooltip("sum(certificates):Q", title="Certificates"),
+            ],
+        )
+    )
+    comp = issuances.loc[issuances["compromised_at"].notna()].drop_duplicates("spki_sha256")
+    layers = [bars]
+    if len(comp):
+        if len(comp) > 200:
+            rules = (
+                pd.DataFrame({"when": _floor(comp["compromised_at"], freq)})
+                .groupby("when")
+                .size()
+                .rename("keys")
+                .reset_index()
+            )
+        else:
+            rules = pd.DataFrame(
+                {"when": comp["compromised_at"], "keys": 1, "key": comp["spki_sha256"].str.slice(0, 16)}
+            )
+        rules["when"] = _iso(rules["when"])
+        rules["label"] = "key compromise time"
+        tips = [alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="Compromised (UTC)")]
+        tips += [alt.Tooltip("key:N", title="SPKI SHA-256")] if "key" in rules else [alt.Tooltip("keys:Q")]
+        layers.append(
+            alt.Chart(rules)
+            .mark_rule(color="black", strokeDash=[4, 3], opacity=0.7)
+            .encode(x=alt.X("when:T", scale=alt.Scale(type="utc", domain=domain)), tooltip=tips)
+        )
+    return (
+        alt.layer(*layers)
+        .properties(
+            title=alt.Title(title, subtitle="Dashed lines: compromise time of each key (UTC)"), height=320
+        )
+        .configure_legend(labelLimit=320)
+    )
+
+
+def key_timeline(
+    events: pd.DataFrame,
+    report_events: pd.DataFrame | None = None,
+    *,
+    title: str = "Issuance, revocation and compromise per key",
+    zone_note: str = "UTC",
+) -> alt.Chart:
+    """One row per key: issuances (bucketed so marks stay under the cap), revocations coloured by
+    reason, the key's compromise time, and the report's own timeline events as vertical rules.
+
+    `events` is `app_data.data_events` (when, kind, key, reason, detail); `report_events` is
+    `app_data.report_events` (when, stated, text). Pan and zoom on the time axis.
+    """
+    if events.empty and (report_events is None or report_events.empty):
+        return _empty(
+            title, "No events: load certificates with compromised keys, or a report with a timeline"
+        )
+    ev = events.copy()
+    ev["event"] = ev["kind"]
+    after = ev["detail"].astype(str).str.endswith("after compromise")
+    ev.loc[(ev["kind"] == "issuance") & after, "event"] = "issuance after compromise"
+    ev.loc[ev["kind"] == "compromise", "event"] = "compromise time"
+    rev = ev["kind"] == "revocation"
+    ev.loc[rev, "event"] = "revoked: " + ev.loc[rev, "reason"].fillna("unspecified").astype(str)
+    budget = MAX_MARKS - (0 if report_events is None else len(report_events))
+    freq, word = pick_bucket(ev["when"], ev["key"] + "|" + ev["event"], limit=max(budget, 100))
+    ev["bucket"] = _floor(ev["when"], freq)
+    agg = (
+        ev.groupby(["key", "event", "bucket"], observed=True)
+        .agg(n=("when", "size"), first=("when", "min"), last=("when", "max"), detail=("detail", "first"))
+        .reset_index()
+    )
+    agg["when"] = _iso(agg["first"])
+    agg["last"] = _iso(agg["last"])
+    agg["bucket"] = _iso(agg["bucket"])
+    agg["detail"] = agg["detail"].where(agg["n"] == 1, agg["n"].astype(str) + " events in this " + word)
+    reasons = sorted(e for e in agg["event"].unique() if e.startswith("revoked: "))
+    domain = ["issuance", "issuance after compromise", "compromise time", *reasons]
+    colors = [
+        EVENT_COLORS.get(d) or REASON_COLORS.get(d.removeprefix("revoked: "), "#6c757d") for d in domain
+    ]
+    shapes = ["circle", "circle", "diamond", *["triangle-down"] * len(reasons)]
+    x_scale = alt.Scale(type="utc", padding=14)
+    x = alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})"))
+    zoom = alt.selection_interval(bind="scales", encodings=["x"])
+    points = (
+        alt.Chart(agg)
+        .mark_point(filled=True, opacity=0.85)
+        .encode(
+            x=x,
+            y=alt.Y("key:N", title="Key (SPKI SHA-256, first 12 hex)", sort=None),
+            color=alt.Color(
+                "event:N",
+                title="Event",
+                scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(orient="bottom", columns=3),
+            ),
+            shape=alt.Shape("event:N", scale=alt.Scale(domain=domain, range=shapes), legend=None),
+            size=alt.Size("n:Q", title=f"Events per {word}", scale=alt.Scale(range=[30, 300]), legend=None),
+            tooltip=[
+                alt.Tooltip("key:N", title="Key"),
+                alt.Tooltip("event:N", title="Event"),
+                alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="When (UTC)"),
+                alt.Tooltip("n:Q", title="Events"),
+                alt.Tooltip("detail:N", title="Detail"),
+            ],
+        )
+        .add_params(zoom)
+    )
+    layers = [points]
+    if report_events is not None and len(report_events):
+        rep = report_events.dropna(subset=["when"]).copy()
+        rep["when"] = _iso(rep["when"])
+        rep["stated"] = rep["stated"].astype(str)
+        rep["text"] = rep["text"].astype(str).str.slice(0, 200)
+        layers.append(
+            alt.Chart(rep)
+            .mark_rule(color="#6f42c1", strokeDash=[2, 2], strokeWidth=1.5)
+            .encode(
+                x=alt.X("when:T", scale=x_scale),
+                tooltip=[
+                    alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="Report event (UTC)"),
+                    alt.Tooltip("stated:N", title="As stated"),
+                    alt.Tooltip("text:N", title="Event"),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(
+        title=alt.Title(
+            title,
+            subtitle=f"Purple dashed lines: the report's own timeline. Marks are grouped per {word}. "
+            "Drag to pan, scroll to zoom.",
+        ),
+        # A step per key row: a fixed height with a discrete y axis collapses in Streamlit's renderer.
+        height=alt.Step(26),
+    )
+
+
+# --- the incident corpus ------------------------------------------------------------------------
+
+
+def bugs_per_year(by_year: pd.DataFrame, *, title: str = "Incident bugs per year") -> alt.Chart:
+    """`incidents.counts_by_year` (year, total, open, closed) as stacked open/closed bars."""
+    if by_year.empty:
+        return _empty(title, "No bugs match")
+    long = by_year.melt(id_vars="year", value_vars=["closed", "open"], var_name="state", value_name="bugs")
+    long["year"] = long["year"].astype(int).astype(str)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year the bug was filed (UTC)"),
+            y=alt.Y("bugs:Q", title="Bugs", stack=True),
+            color=alt.Color(
+                "state:N",
+                title="State",
+                scale=alt.Scale(domain=["closed", "open"], range=["#4c78a8", "#f58518"]),
+            ),
+            tooltip=[alt.Tooltip("year:O", title="Year"), "state:N", alt.Tooltip("bugs:Q", title="Bugs")],
+        )
+        .properties(title=title, height=260)
+    )
+
+
+def bugs_per_category(
+    counts: pd.DataFrame, category: str, *, title: str, label: str, top: int = 25
+) -> alt.Chart:
+    """Horizontal bars of bugs per `category` (`counts_by_ca` / `counts_by_tag`: total, open)."""
+    if counts.empty:
+        return _empty(title, "No bugs match")
+    c = counts.nlargest(top, "total") if len(counts) > top else counts
+    long = c.assign(closed=c["total"] - c["open"]).melt(
+        id_vars=category, value_vars=["closed", "open"], var_name="state", value_name="bugs"
+    )
+    order = c[category].tolist()
+    sub = f"Top {top} of {len(counts)}" if len(counts) > top else None
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", title=label, sort=order),
+            x=alt.X("bugs:Q", title="Bugs", stack=True),
+            color=alt.Color(
+                "state:N",
+                title="State",
+                scale=alt.Scale(domain=["closed", "open"], range=["#4c78a8", "#f58518"]),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{category}:N", title=label),
+                "state:N",
+                alt.Tooltip("bugs:Q", title="Bugs"),
+            ],
+        )
+        .properties(title=alt.Title(title, subtitle=sub) if sub else title, height=max(120, 22 * len(order)))
+    )
+
+
+def time_to_close(ttc: pd.DataFrame, *, title: str = "Days from filing to resolution") -> alt.Chart:
+    """Per filing year: the median (point) and the middle half (bar, 25th-75th percentile) of days
+    to close, from `incidents.time_to_close` (year, days)."""
+    if ttc.empty:
+        return _empty(title, "No closed bug with a known resolution time")
+    g = ttc.groupby("year")["days"]
+    agg = pd.DataFrame(
+        {"n": g.size(), "median": g.median(), "p25": g.quantile(0.25), "p75": g.quantile(0.75)}
+    ).reset_index()
+    agg["year"] = agg["year"].astype(int).astype(str)
+    base = alt.Chart(agg).encode(x=alt.X("year:O", title="Year the bug was filed (UTC)"))
+    tips = [
+        alt.Tooltip("year:O", title="Year"),
+        alt.Tooltip("n:Q", title="Bugs"),
+        alt.Tooltip("median:Q", title="Median days", format=".1f"),
+        alt.Tooltip("p25:Q", title="25th percentile", format=".1f"),
+        alt.Tooltip("p75:Q", title="75th percentile", format=".1f"),
+    ]
+    band = base.mark_bar(opacity=0.35, color="#4c78a8", size=28).encode(
+        y=alt.Y("p25:Q", title="Days to close"), y2="p75:Q", tooltip=tips
+    )
+    mid = base.mark_point(filled=True, size=90, color="#1d3557").encode(y="median:Q", tooltip=tips)
+    return alt.layer(band, mid).properties(
+        title=alt.Title(title, subtitle="Point: median; bar: 25th to 75th percentile"), height=260
+    )
+
+
+def deadline_adherence(deadlines: pd.DataFrame, *, title: str = "CCADB deadlines kept") -> alt.Chart:
+    """Outcome counts per rule from `incidents.compute_deadlines` (bug_id, rule, outcome)."""
+    if deadlines is None or deadlines.empty:
+        return _empty(title, "No bug with comments loaded: deadlines cannot be judged")
+    agg = deadlines.groupby(["rule", "outcome"]).size().rename("bugs").reset_index()
+    domain = [o for o in OUTCOME_COLORS if o in set(agg["outcome"])]
+    return (
+        alt.Chart(agg)
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule:N", title="Rule"),
+            x=alt.X("bugs:Q", title="Bugs", stack=True),
+            color=alt.Color(
+                "outcome:N",
+                title="Outcome",
+                scale=alt.Scale(domain=domain, range=[OUTCOME_COLORS[o] for o in domain]),
+            ),
+            order=alt.Order("outcome:N"),
+            tooltip=["rule:N", "outcome:N", alt.Tooltip("bugs:Q", title="Bugs")],
+        )
+        .properties(title=title, height=40 * max(1, agg["rule"].nunique()) + 40)
+    )
+
+
+def share_table(summary: Mapping) -> pd.DataFrame:
+    """Deadline shares from an `incidents.compute_summary` dict as a small frame (percent)."""
+    shares = summary.get("deadlines") or {}
+    counts = summary.get("deadline_counts") or {}
+    rows = [
+        {
+            "Rule": rule,
+            "Kept (%)": None if share is None else round(100 * share, 1),
+            **{k.replace("_", " ").capitalize(): v for k, v in (counts.get(rule) or {}).items()},
+        }
+        for rule, share in shares.items()
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,158 @@
+"""Data: choose the data set; upload files and fetch from crt.sh and Bugzilla into the workspace."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import app_data
+from app_pages import _data
+
+st.title("Data")
+st.caption(
+    f"Workspace folder: `{app_data.workspace_dir()}` (env CA_INCIDENTS_CACHE moves it). "
+    "Uploaded and fetched files stay there, so a reload loses nothing."
+)
+
+
+def _show(key: str) -> None:
+    st.session_state[_data.DATASET_STATE] = key
+
+
+def _create() -> None:
+    name = st.session_state.get("data_new_name", "")
+    try:
+        ds = app_data.create_dataset(name)
+    except app_data.InputError as exc:
+        st.session_state["data_create_error"] = exc.reason
+        return
+    st.session_state.pop("data_create_error", None)
+    st.session_state["data_new_name"] = ""
+    _show(ds.key)
+
+
+# --- which data set -----------------------------------------------------------------------------
+
+st.subheader("Data sets")
+keys = _data.dataset_keys()
+current = _data.current_dataset()
+for key in keys:
+    c1, c2 = st.columns([5, 1])
+    label = "Demo incident (Example Trust), read-only" if key == app_data.DEMO else f"Workspace: {key}"
+    c1.markdown(f"**{label}**" + ("  ← shown on every page" if key == current.key else ""))
+    c2.button("Show", key=f"data_show_{key}", on_click=_show, args=(key,), disabled=key == current.key)
+
+with st.form("data_create", clear_on_submit=False, border=True):
+    st.text_input(
+        "New data set name",
+        key="data_new_name",
+        placeholder="e.g. bug-1927384",
+        help="Letters, digits, dot, dash and underscore; anything else becomes _.",
+    )
+    st.form_submit_button("Create and show", on_click=_create)
+if st.session_state.get("data_create_error"):
+    st.error(st.session_state["data_create_error"])
+
+if current.is_demo:
+    st.info(
+        "The demo data set is read-only. Create a workspace data set above to upload files or fetch "
+        "from crt.sh and Bugzilla."
+    )
+    st.stop()
+
+# --- uploads ---------------------------------------------------------------------------------------
+
+st.subheader(f"Add files to “{current.key}”")
+kind_options = ["auto", *app_data.KINDS]
+with st.form("data_upload", clear_on_submit=True, border=True):
+    files = st.file_uploader(
+        "Certificates (PEM/DER), CRLs, revocation CSV or incident xlsx, compromised keys, report text, bugs.json",
+        accept_multiple_files=True,
+        type=["pem", "crt", "cer", "der", "crl", "csv", "tsv", "xlsx", "key", "md", "txt", "json"],
+        key="data_files",
+    )
+    kind = st.selectbox(
+        "Treat as",
+        kind_options,
+        format_func=lambda k: "Detect from name and content" if k == "auto" else app_data.KIND_LABELS[k],
+        key="data_kind",
+    )
+    submitted = st.form_submit_button("Save to the data set")
+if submitted:
+    if not files:
+        st.warning("Choose files first.")
+    saved = 0
+    for f in files or []:
+        try:
+            path = app_data.save_upload(current, f.name, f.getvalue(), None if kind == "auto" else kind)
+        except app_data.InputError as exc:
+            st.error(f"{f.name}: {exc.reason}")
+            continue
+        saved += 1
+        st.success(f"Saved {f.name} as {path.relative_to(current.folder)}")
+    if saved:
+        _data.clear_caches()
+        current = _data.current_dataset()
+
+# --- crt.sh ----------------------------------------------------------------------------------------
+
+st.subheader("Fetch from crt.sh")
+with st.form("data_crtsh", border=True):
+    text = st.text_area("SPKI SHA-256 (64 hex) or domain names, one a line", key="data_crtsh_q", height=100)
+    go = st.form_submit_button("Fetch certificates")
+if go:
+    queries = app_data.parse_crtsh_queries(text)
+    if not queries:
+        st.warning("Enter at least one SPKI SHA-256 or domain name.")
+    else:
+        bar = st.progress(0.0, text="Starting…")
+        results = app_data.fetch_crtsh(
+            current, queries, progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg)
+        )
+        for r in results:
+            (st.success if r.ok else st.warning if r.saved else st.error)(
+                f"{r.item}: {r.saved} certificates saved"
+                + (f"; {len(r.errors)} problems" if r.errors else "")
+            )
+            for e in r.errors[:20]:
+                st.caption(e)
+        _data.clear_caches()
+        current = _data.current_dataset()
+
+# --- Bugzilla --------------------------------------------------------------------------------------
+
+st.subheader("Fetch from Bugzilla")
+with st.form("data_bugzilla", border=True):
+    ids_text = st.text_input("Bug numbers or links", key="data_bug_ids", placeholder="1927384")
+    as_report = st.checkbox(
+        "Use the first bug's comments as this data set's incident report", value=True, key="data_bug_report"
+    )
+    go_bz = st.form_submit_button("Fetch bugs")
+if go_bz:
+    ids = app_data.parse_bug_ids(ids_text)
+    if not ids:
+        st.warning("Enter at least one bug number.")
+    else:
+        bar = st.progress(0.0, text="Starting…")
+        results = app_data.fetch_bugs(
+            current,
+            ids,
+            as_report=as_report,
+            progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg),
+        )
+        for r in results:
+            (st.success if r.ok else st.warning if r.saved else st.error)(
+                f"{r.item}: {r.saved} parts saved" + (f"; {len(r.errors)} problems" if r.errors else "")
+            )
+            for e in r.errors[:20]:
+                st.caption(e)
+        _data.clear_caches()
+        current = _data.current_dataset()
+
+# --- what is there ---------------------------------------------------------------------------------
+
+st.subheader("Files in this data set")
+table = app_data.workspace_files(current)
+if table.empty:
+    st.info("No files yet: upload some above, or fetch from crt.sh or Bugzilla.")
+else:
+    st.dataframe(table, hide_index=True, key="data_table")

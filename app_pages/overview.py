@@ -1,0 +1,78 @@
+"""Overview: the incident's figures, what they mean, and issuance over time."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import _data
+
+ds = _data.current_dataset()
+args = _data.ds_args(ds)
+st.title("Overview")
+st.caption(ds.label)
+
+try:
+    ov = _data.overview(*args)
+except Exception as exc:  # noqa: BLE001 - show the reason, not a traceback
+    st.error(f"This data set could not be analysed: {exc}. Check its files on the Data page.")
+    st.stop()
+
+figures = ov["figures"]
+for row in (figures[:3], figures[3:]):
+    for col, (label, value, key) in zip(st.columns(3), row, strict=False):
+        col.metric(label, f"{value:,}", border=True, help=f"`summary.{key}` in `keyreuse --format json`")
+
+st.markdown(ov["sentence"])
+if ov["summary"]["issuances"] == 0:
+    st.page_link(
+        "app_pages/data.py", label="Go to the Data page to load certificates", icon=":material/folder_open:"
+    )
+    st.stop()
+
+st.vega_lite_chart(_data.issuance_chart_spec(*args), width="stretch")
+
+c1, c2 = st.columns(2)
+with c1:
+    with st.expander(f"Notes ({len(ov['notes'])})", expanded=False):
+        for note in ov["notes"]:
+            st.markdown(f"- {note}")
+with c2:
+    label = f"Skipped inputs ({len(ov['problems'])})"
+    with st.expander(label, expanded=bool(ov["problems"])):
+        if ov["problems"]:
+            st.dataframe(
+                [
+                    {"Input": p["input"], "Where": p["position"], "Reason": p["reason"]}
+                    for p in ov["problems"]
+                ],
+                hide_index=True,
+            )
+        else:
+            st.write("Every input was read.")
+if ov["listed_without"]:
+    st.info(
+        f"{len(ov['listed_without'])} keys listed as compromised have no loaded certificate: "
+        "fetch their certificates from crt.sh on the Data page."
+    )
+
+s = ov["summary"]
+st.caption(
+    f"{s['certificate_entries']:,} certificate entries read ({s['distinct_certificates']:,} distinct), "
+    f"{s['issuances']:,} issuances on {s['distinct_keys']:,} keys; "
+    f"{s['reused_compromised_keys']:,} compromised keys were used again after their compromise."
+)
+c1, c2 = st.columns(2)
+c1.download_button(
+    "Download findings (JSON)",
+    _data.findings_json(*args),
+    file_name=f"keyreuse-{ds.key}.json",
+    mime="application/json",
+    on_click="ignore",
+)
+c2.download_button(
+    "Download violations (CSV)",
+    _data.violations_csv(*args),
+    file_name=f"violations-{ds.key}.csv",
+    mime="text/csv",
+    on_click="ignore",
+)

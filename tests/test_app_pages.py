@@ -1,0 +1,186 @@
+"""Every dashboard page through Streamlit's AppTest, on the demo incident and on a workspace data set.
+
+Expected figures are the demo's, stated by the issues and data/demo/README.md (41 certificates on 8
+compromised keys, 33 of them issued after compromise); the closure draft must carry the attestation
+only when every action item is Complete or Canceled.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from analysis import app_data  # noqa: E402
+from analysis.demo import DEMO_DIR  # noqa: E402
+from analysis.reports import ATTESTATION  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workspace(tmp_path_factory):
+    """A private cache folder (the workspace lives under it) for this module's app runs."""
+    old = os.environ.get("CA_INCIDENTS_CACHE")
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["CA_INCIDENTS_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("CA_INCIDENTS_CACHE", None)
+    else:
+        os.environ["CA_INCIDENTS_CACHE"] = old
+
+
+def _open(page: str | None = None, dataset: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if dataset:
+        at.session_state["dataset"] = dataset
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frame(at: AppTest, column: str):
+    """The first table on the page that has `column` (tables without selection carry no key)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def _metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def test_overview_shows_the_demo_figures():
+    at = _open()
+    assert at.title[0].value == "Overview"
+    assert _metric(at, "Certificates on compromised keys") == "41"
+    assert _metric(at, "Issued after compromise") == "33"
+    assert _metric(at, "Compromised keys") == "8"
+    assert _metric(at, "Remaining valid") == "3"  # the report's own "remaining valid" count
+    text = " ".join(m.value for m in at.markdown)
+    assert "leads for review" in text and "2024-11-01T00:00:00+00:00" in text
+    assert at.get("vega_lite_chart"), "the issuance chart is missing"
+    assert at.selectbox(key="dataset").value == "demo"
+
+
+def test_keys_table_lists_the_eight_compromised_keys():
+    at = _open("keys")
+    table = _frame(at, "Compromised")
+    assert len(table) == 8
+    assert table["Compromised"].all()
+    assert table["Issuances"].sum() == 41
+    assert table["Issued after compromise"].sum() == 33
+    assert table["Compromised at (UTC)"].str.endswith("+00:00").all()
+    assert (table["Issuers"].str.len() > 0).all()
+    assert not table["Compromise source"].str.contains("/work/").any()
+
+    # Choosing a key shows exactly its certificates, with crt.sh links.
+    spki = table["SPKI SHA-256"].iloc[1]
+    at.selectbox(key="keys_selected").set_value(spki).run()
+    certs = _frame(at, "crt.sh")
+    assert len(certs) == table["Issuances"].iloc[1]
+    assert certs["crt.sh"].str.startswith("https://crt.sh/?").all()
+
+    at.toggle(key="keys_only_compromised").set_value(False).run()
+    assert len(_frame(at, "Compromised")) == 51  # distinct keys in the demo
+
+
+def test_timeline_has_data_and_report_events_in_utc():
+    at = _open("timeline")
+    assert len(at.multiselect(key="timeline_keys").value) == 8
+    table = _frame(at, "Source")
+    data = table[table["Source"] == "data"]
+    assert (data["Event"] == "issuance").sum() == 41
+    assert (data["Event"] == "compromise").sum() == 8
+    assert (table["Source"] == "report").sum() == 8  # the report's eight timeline dates
+    assert table["When (UTC)"].str.endswith("+00:00").all()
+    first = table[table["Source"] == "report"].iloc[0]
+    assert first["When (UTC)"] == "2018-12-23T16:00:00+00:00" and first["As stated"] == "2018-12-24"
+    assert any("UTC+08:00" in c.value for c in at.caption)
+    assert at.get("vega_lite_chart")
+
+
+def test_report_page_compares_counts_and_lints():
+    at = _open("report")
+    claims = _frame(at, "Stated")
+    stated = claims.set_index("Line")
+    assert stated.loc[30, "Stated"] == 41 and stated.loc[30, "Data value"] == 41
+    assert stated.loc[31, "Stated"] == 3 and bool(stated.loc[31, "Agrees"])
+    assert 33 in set(claims["Stated"])
+    actions = _frame(at, "Action item")
+    assert set(actions["Status"]) <= {"Complete", "Canceled"}
+    assert at.success, "the demo report has no lint findings"
+
+
+def test_closure_draft_carries_the_attestation_when_all_items_are_done():
+    at = _open("closure")
+    area = at.text_area[0]
+    assert area.value.startswith("### Report Closure Summary")
+    assert ATTESTATION in area.value
+    assert any("closure attestation" in s.value for s in at.success)
+
+    # Editing the text: lint follows the edit.
+    area.set_value(area.value.replace(ATTESTATION, "")).run()
+    lint = _frame(at, "Code")
+    assert "closure.no_attestation" in set(lint["Code"])
+
+
+def test_closure_draft_has_no_attestation_while_an_item_is_open():
+    ds = app_data.create_dataset("open-item")
+    text = (DEMO_DIR / "report.md").read_text(encoding="utf-8")
+    assert "| 2024-11-29 | Complete |" in text
+    app_data.save_upload(
+        ds, "report.md", text.replace("| 2024-11-29 | Complete |", "| 2024-11-29 | Ongoing |").encode()
+    )
+    at = _open("closure", dataset="open-item")
+    assert ATTESTATION not in at.text_area[0].value
+    assert "Review every revocation reason set while the default existed" in at.text_area[0].value
+    assert any("not Complete or Canceled" in w.value for w in at.warning)
+
+
+def test_incidents_page_filters_the_demo_corpus():
+    at = _open("incidents")
+    assert _metric(at, "Bugs") == "10"  # data/demo/corpus/bugs.json
+    assert _metric(at, "Open") == "3"  # ASSIGNED, ASSIGNED, UNCONFIRMED
+    at.radio(key="inc_status").set_value("open").run()
+    assert _metric(at, "Bugs") == "3"
+    bugs = _frame(at, "Link")
+    assert set(bugs["Bug"]) == {9100003, 9100008, 9100009}
+    assert bugs["Link"].str.startswith("https://bugzilla.mozilla.org/show_bug.cgi?id=").all()
+
+
+def test_data_page_creates_a_workspace_data_set():
+    at = _open("data")
+    assert any("read-only" in i.value for i in at.info)
+    at.text_input(key="data_new_name").input("../My Incident!")
+    at.button[[b.label for b in at.button].index("Create and show")].click().run()
+    assert not at.exception
+    assert at.session_state["dataset"] == "My_Incident"
+    assert (app_data.workspace_dir() / "My_Incident").is_dir()
+    assert any("No files yet" in i.value for i in at.info)
+
+
+def test_pages_say_what_to_do_on_an_empty_data_set():
+    app_data.create_dataset("empty")
+    for page, needle in [
+        ("overview", "No certificates are loaded"),
+        ("keys", "No key in this data set is known to be compromised"),
+        ("report", "has no incident report"),
+        ("incidents", "has no bug corpus"),
+        ("timeline", "Nothing to draw"),
+    ]:
+        at = _open(page, dataset="empty")
+        shown = " ".join(x.value for x in [*at.markdown, *at.info])
+        assert needle in shown, (page, shown)

@@ -1,0 +1,206 @@
+"""End to end in a real headless Chromium: `streamlit run app.py`, every page, an upload, a download.
+
+Needs Debian's /usr/bin/chromium and the Playwright Python package. Under CI (`CI=true`) a missing
+browser fails the test; elsewhere it skips with the reason. Screenshots of every page are saved in
+artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from analysis.reports import ATTESTATION
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PEM = ROOT / "tests" / "data" / "certs" / "rsa4096-leaf.pem"  # one real certificate
+
+pytestmark = pytest.mark.browser
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("the playwright Python package is not installed")
+    port = _free_port()
+    cache = tmp_path_factory.mktemp("cache")
+    env = {
+        **os.environ,
+        "CA_INCIDENTS_CACHE": str(cache),
+        "CRTSH_URL": "http://127.0.0.1:9",
+        "BUGZILLA_URL": "http://127.0.0.1:9",
+    }
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+b")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.seek(0)
+            pytest.fail("streamlit did not come up:\n" + log.read().decode(errors="replace")[-3000:])
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _settle(page) -> None:
+    """Wait until the script has finished running and nothing is left to draw."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(400)
+
+
+def _open(page, server, path: str, marker: str) -> None:
+    page.goto(f"{server}/{path}")
+    page.get_by_text(marker, exact=False).first.wait_for()
+    _settle(page)
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
+
+
+def _shot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main element, so grow the viewport to fit it."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMainBlockContainer]')]"
+        ".map(e => e.scrollHeight), 800)"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 6000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_every_page_upload_and_download(server, page):
+    _open(page, server, "", "Certificates on compromised keys")
+    metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert metrics[:2] == ["41", "33"]
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    _shot(page, "1-overview")
+
+    _open(page, server, "keys", "8 compromised keys")
+    page.get_by_text("certificates on key").first.wait_for()
+    _shot(page, "2-keys")
+
+    _open(page, server, "timeline", "Issuance, revocation and compromise per key")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    assert page.get_by_text("UTC+08:00", exact=False).count() >= 1
+    _shot(page, "3-timeline")
+
+    _open(page, server, "report", "Counts: the text against the data")
+    _shot(page, "4-report")
+
+    _open(page, server, "closure", "Lint of the edited text")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download closure summary (.md)").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("### Report Closure Summary")
+    assert ATTESTATION in text
+    _shot(page, "5-closure")
+
+    _open(page, server, "incidents", "Median days to close")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    _shot(page, "6-incidents")
+
+    _open(page, server, "data", "Data sets")
+    page.get_by_role("textbox", name="New data set name").fill("browser-test")
+    page.get_by_role("button", name="Create and show").click()
+    page.get_by_text("Add files to").first.wait_for()
+    _settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(PEM))
+    page.get_by_text(PEM.name).first.wait_for()
+    page.get_by_role("button", name="Save to the data set").click()
+    page.get_by_text(f"Saved {PEM.name} as certs/{PEM.name}").wait_for()
+    _settle(page)
+    page.get_by_text("Files in this data set").first.wait_for()
+    _shot(page, "7-data")
+
+    # The upload is in the workspace and the other pages now show it (same session: client-side nav).
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_text("Workspace: browser-test").first.wait_for()
+    _settle(page)
+    loaded = page.locator('[data-testid="stMetric"]').filter(has_text="Certificates loaded")
+    assert loaded.locator('[data-testid="stMetricValue"]').inner_text() == "1"
+    _shot(page, "8-overview-uploaded")
+
+
+def test_artifacts_are_ignored_by_git():
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    out = subprocess.run(["git", "check-ignore", "artifacts/x.png"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0
