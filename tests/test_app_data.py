@@ -1,0 +1,233 @@
+"""The dashboard's data layer (analysis/app_data.py): workspace safety, upload sorting, page frames,
+and fetching into a workspace against the local upstream server. Expected values are by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis import app_data
+from analysis.errors import InputError
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CA_INCIDENTS_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\report.md", "report.md"),
+        ("..", "upload"),
+        ("", "upload"),
+        (".bashrc", "bashrc"),
+        ("a b/c d.pem", "c_d.pem"),
+        ("ünïcode name.crl", "n_code_name.crl"),
+        ("/abs/path/leaf.pem", "leaf.pem"),
+    ],
+)
+def test_safe_filename(name, safe):
+    assert app_data.safe_filename(name) == safe
+
+
+def test_dataset_names(cache):
+    assert app_data.safe_dataset_name("../My Incident!") == "My_Incident"
+    with pytest.raises(InputError):
+        app_data.safe_dataset_name("demo")
+    with pytest.raises(InputError):
+        app_data.safe_dataset_name("../..")
+    ds = app_data.create_dataset("bug 1927384")
+    assert ds.key == "bug_1927384"
+    assert app_data.list_datasets() == ["demo", "bug_1927384"]
+    assert app_data.workspace_dir() == cache / "workspace"
+
+
+def test_uploads_never_leave_the_data_set_folder(cache, tmp_path):
+    ds = app_data.create_dataset("x")
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    path = app_data.save_upload(ds, "../../../outside.pem", pem)
+    assert path == cache / "workspace" / "x" / "certs" / "outside.pem"
+    assert path.read_bytes() == pem
+    assert not (tmp_path / "outside.pem").exists() and not (cache / "outside.pem").exists()
+    listed = app_data.workspace_files(app_data.get_dataset("x"))
+    assert listed["File"].tolist() == ["certs/outside.pem"]
+
+
+def test_the_demo_is_read_only(cache):
+    with pytest.raises(InputError, match="read-only"):
+        app_data.save_upload(app_data.demo_dataset(), "a.pem", b"x")
+
+
+@pytest.mark.parametrize(
+    "name, head, kind",
+    [
+        ("a.pem", b"-----BEGIN CERTIFICATE-----\n", "certs"),
+        ("a.pem", b"-----BEGIN X509 CRL-----\n", "crls"),
+        ("list.crl", b"\x30\x82", "crls"),
+        ("k.pem", b"-----BEGIN PRIVATE KEY-----\n", "compromised"),
+        ("k.pem", b"-----BEGIN PUBLIC KEY-----\n", "compromised"),
+        ("keys.csv", b"spki_sha256,reported_at,source\n", "compromised"),
+        ("revs.csv", b"issuer_dn,serial,revoked_at,reason\n", "revocations"),
+        ("appendix.xlsx", b"PK\x03\x04", "revocations"),
+        ("report.md", b"# Incident\n", "report"),
+        ("bugs.json", b'{"bugs": [{"id": 1}]}', "corpus"),
+        ("comments.json", b'{"comments": []}', "report"),
+    ],
+)
+def test_detect_kind(name, head, kind):
+    assert app_data.detect_kind(name, head) == kind
+
+
+def test_bug_lists_merge_by_id(cache):
+    ds = app_data.create_dataset("bugs")
+    app_data.save_upload(ds, "bugs.json", json.dumps({"bugs": [{"id": 2, "v": "old"}, {"id": 1}]}).encode())
+    app_data.save_upload(
+        ds, "more.json", json.dumps({"bugs": [{"id": 2, "v": "new"}]}).encode(), kind="corpus"
+    )
+    bugs = json.loads((cache / "workspace" / "bugs" / "corpus" / "bugs.json").read_text())["bugs"]
+    assert bugs == [{"id": 1}, {"id": 2, "v": "new"}]
+    with pytest.raises(InputError):
+        app_data.save_upload(ds, "bad.json", b"[1, 2]", kind="corpus")
+
+
+def test_input_parsers():
+    assert app_data.parse_bug_ids(
+        "1927384, https://bugzilla.mozilla.org/show_bug.cgi?id=1927385 1927384"
+    ) == [
+        1927384,
+        1927385,
+    ]
+    spki = "AB:" * 31 + "AB"
+    assert app_data.parse_crtsh_queries(f"{spki}\n\n example.com \n") == [
+        ("spki", "ab" * 32),
+        ("domain", "example.com"),
+    ]
+
+
+def test_short_source():
+    assert (
+        app_data.short_source("crl:/a/b/ca-2022.crl#CN=CA/1,O=X serial 1a")
+        == "crl:ca-2022.crl#CN=CA/1,O=X serial 1a"
+    )
+    assert app_data.short_source("/data/keys.csv line 3") == "keys.csv line 3"
+
+
+def test_claimed_vs_data_by_hand():
+    report = {
+        "counts": [
+            {
+                "measure": "certificates",
+                "value": 41,
+                "field": "Total number of certificates",
+                "sentence": "",
+                "source_line": 3,
+            },
+            {"measure": "certificates", "value": 33, "field": None, "sentence": "", "source_line": 5},
+            {"measure": "keys", "value": 9, "field": None, "sentence": "", "source_line": 6},
+            {"measure": "certificates", "value": 7, "field": None, "sentence": "", "source_line": 7},
+        ]
+    }
+    summary = {
+        "issuances_with_compromised_keys": 40,
+        "violating_issuances": 33,
+        "compromised_keys": 8,
+        "revocation_delays": 1,
+        "remaining_valid": 0,
+    }
+    t = app_data.claimed_vs_data(report, summary).set_index("Line")
+    assert (t.loc[3, "Data value"], bool(t.loc[3, "Agrees"])) == (40, False)
+    assert (t.loc[5, "Data figure"], bool(t.loc[5, "Agrees"])) == ("Issued after compromise", True)
+    assert (t.loc[6, "Data value"], bool(t.loc[6, "Agrees"])) == (8, False)
+    assert pd.isna(t.loc[7, "Data value"]) and t.loc[7, "Data figure"] == "no figure with this value"
+
+
+def test_empty_data_set_gives_empty_findings(cache):
+    ds = app_data.create_dataset("empty")
+    f = app_data.analyse(ds)
+    assert set(f.summary.values()) == {0}
+    assert app_data.key_table(f).empty
+    assert app_data.data_events(f).empty
+    assert "No certificates are loaded" in app_data.overview(f)["sentence"]
+
+
+def test_filter_bugs():
+    bugs = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "cas": [["A"], [], ["A", "B"]],
+            "tags": [["x"], ["y"], ["x", "y"]],
+            "year": pd.array([2023, 2024, 2025], dtype="Int64"),
+            "is_open": [False, True, False],
+        }
+    )
+    ids = lambda **kw: app_data.filter_bugs(bugs, **kw)["id"].tolist()  # noqa: E731
+    assert ids(cas=["B"]) == [3]
+    assert ids(cas=["unknown"]) == [2]
+    assert ids(tags=["y"], status="closed") == [3]
+    assert ids(years=(2024, 2025)) == [2, 3]
+
+
+# --- fetching, against the local upstream server ----------------------------------------------------
+
+upstream_server = pytest.importorskip(
+    "tests.upstream_server", reason="tests/upstream_server.py has not landed"
+)
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    up = upstream_server.Upstream()
+    yield up
+    up.close()
+
+
+def _session(up, tmp_path):
+    from analysis.sources.http import Session
+
+    return Session(cache_dir=tmp_path / "http", urls=up.urls, retries=1, backoff=0.01, timeout=(2, 2))
+
+
+def test_fetch_crtsh_saves_certificates_and_reports_failures_per_item(cache, tmp_path, upstream):
+    ds = app_data.create_dataset("fetch")
+    calls = []
+    results = app_data.fetch_crtsh(
+        ds,
+        [
+            ("spki", upstream_server.SPKI_REUSED),
+            ("spki", upstream_server.SPKI_503),
+            ("domain", "empty.example"),
+        ],
+        progress=lambda done, total, text: calls.append((done, total)),
+        session=_session(upstream, tmp_path),
+    )
+    assert [r.item.split()[0] for r in results] == ["spki", "spki", "domain"]
+    assert results[0].saved == 3 and results[0].ok
+    assert results[1].saved == 0 and results[1].errors  # crt.sh's 503 page, after the retry
+    assert results[2].saved == 0 and results[2].ok
+    assert calls[-1] == (3, 3)
+    saved = sorted(p.name for p in (cache / "workspace" / "fetch" / "certs" / "crtsh").iterdir())
+    assert len([n for n in saved if n.endswith(".pem")]) == 3 and "crtsh.csv" in saved
+    f = app_data.analyse(app_data.get_dataset("fetch"))
+    assert f.summary["distinct_keys"] >= 1
+
+
+def test_fetch_bugs_writes_the_corpus_and_the_report(cache, tmp_path, upstream):
+    ds = app_data.create_dataset("bz")
+    results = app_data.fetch_bugs(
+        ds, [upstream_server.BUG_MAIN, 999999999], as_report=True, session=_session(upstream, tmp_path)
+    )
+    assert results[0].saved == 4
+    assert results[1].saved == 0 and results[1].errors
+    folder = cache / "workspace" / "bz"
+    assert (folder / "corpus" / str(upstream_server.BUG_MAIN) / "comments.json").is_file()
+    bugs = json.loads((folder / "corpus" / "bugs.json").read_text())["bugs"]
+    assert [b["id"] for b in bugs] == [upstream_server.BUG_MAIN]
+    ds = app_data.get_dataset("bz")
+    assert ds.files("report") and ds.files("corpus")
+    report, _, problems = app_data.load_dataset_report(ds)
+    assert report is not None and not problems

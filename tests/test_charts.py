@@ -1,0 +1,153 @@
+"""Chart builders (analysis/charts.py): aggregation before plotting, the 5,000-mark cap, titles, axis
+titles with units and zones, and empty states."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import app_data, charts
+
+
+def _spec_text(chart) -> str:
+    return str(chart.to_dict())
+
+
+def _issuances(n: int, keys: int, seed: int = 1) -> pd.DataFrame:
+    """A synthetic issuances frame: n issuances over 2015-2025 on `keys` keys; key 0 compromised in 2020."""
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp("2015-01-01", tz="UTC")
+    issued = t0 + pd.to_timedelta(rng.integers(0, 10 * 365 * 24 * 3600, n), unit="s")
+    names = [hashlib.sha256(str(k).encode()).hexdigest() for k in range(keys)]
+    spki = pd.Series([names[k] for k in rng.integers(0, keys, n)])
+    comp_at = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+    hit = spki == names[0] if keys else pd.Series([], dtype=bool)
+    comp_at[hit] = pd.Timestamp("2020-01-01", tz="UTC")
+    return pd.DataFrame(
+        {
+            "spki_sha256": spki,
+            "issued_at": issued,
+            "compromised_at": comp_at,
+            "key_compromised": hit,
+            "violation": hit & (issued > pd.Timestamp("2020-01-01", tz="UTC")),
+            "revoked_at": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def test_issuance_over_time_counts_by_hand():
+    t = pd.to_datetime(["2020-01-05", "2020-01-20", "2020-02-01", "2020-03-10", "2020-03-11"], utc=True)
+    iss = pd.DataFrame(
+        {
+            "spki_sha256": ["a", "a", "b", "a", "c"],
+            "issued_at": t,
+            "compromised_at": pd.to_datetime(
+                ["2020-01-10", "2020-01-10", None, "2020-01-10", None], utc=True
+            ),
+            "key_compromised": [True, True, False, True, False],
+            "violation": [False, True, False, True, False],
+        }
+    )
+    chart = charts.issuance_over_time(iss)
+    spec = chart.to_dict()
+    bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
+    got = {(r["period"][:7], r["category"]): r["certificates"] for r in bars}
+    assert got == {
+        ("2020-01", "Compromised key, issued before compromise"): 1,
+        ("2020-01", "Issued after compromise"): 1,
+        ("2020-02", "Other keys"): 1,
+        ("2020-03", "Issued after compromise"): 1,
+        ("2020-03", "Other keys"): 1,
+    }
+    text = _spec_text(chart)
+    assert "Certificates issued over time" in text
+    assert "Issue time (month, UTC)" in text and "Certificates per month" in text
+    assert "compromise time of each key (UTC)" in text
+
+
+def test_demo_charts_stay_small_and_say_utc():
+    ds = app_data.demo_dataset()
+    f = app_data.analyse(ds)
+    report, _, _ = app_data.load_dataset_report(ds)
+    over = charts.issuance_over_time(f.issuances)
+    tl = charts.key_timeline(app_data.data_events(f), app_data.report_events(report))
+    for chart in (over, tl):
+        assert charts.count_marks(chart) <= charts.MAX_MARKS
+    bars = [r for rows in over.to_dict()["datasets"].values() for r in rows if "category" in r]
+    assert sum(r["certificates"] for r in bars) == 84  # every issuance of the demo
+    assert sum(r["certificates"] for r in bars if r["category"] == "Issued after compromise") == 33
+    assert "Time (UTC)" in _spec_text(tl)
+
+
+@pytest.mark.parametrize("n", [200_000])
+def test_big_inputs_are_aggregated_below_the_cap(n):
+    iss = _issuances(n, keys=2_000)
+    chart = charts.issuance_over_time(iss)
+    assert charts.count_marks(chart) <= charts.MAX_MARKS
+    # A timeline of 40 busy keys (5,000 events each): they must be bucketed coarser than a day.
+    sub = _issuances(n, keys=40, seed=2)
+    events = pd.DataFrame(
+        {
+            "when": sub["issued_at"],
+            "kind": "issuance",
+            "spki_sha256": sub["spki_sha256"],
+            "key": sub["spki_sha256"].str.slice(0, 12),
+            "reason": pd.NA,
+            "detail": "issued",
+        }
+    )
+    tl = charts.key_timeline(events, None)
+    assert charts.count_marks(tl) <= charts.MAX_MARKS
+    assert "grouped per day" not in _spec_text(tl)
+
+
+def test_pick_bucket_by_hand():
+    # 2020-01-01 (a Wednesday) to 2020-02-29: 60 days, 9 weeks (Mon-Sun), 2 months, 1 quarter.
+    days = pd.Series(pd.date_range("2020-01-01", periods=60, freq="D", tz="UTC"))
+    assert charts.pick_bucket(days, limit=60) == ("D", "day")
+    assert charts.pick_bucket(days, limit=59) == ("W-MON", "week")
+    assert charts.pick_bucket(days, limit=9) == ("W-MON", "week")
+    assert charts.pick_bucket(days, limit=8) == ("MS", "month")
+    assert charts.pick_bucket(days, limit=1) == ("QS", "quarter")
+    two_years = pd.Series(pd.to_datetime(["2020-01-01", "2021-06-01"], utc=True))
+    assert charts.pick_bucket(two_years, limit=1) == ("YS", "year")
+
+
+def test_empty_inputs_say_what_is_missing():
+    empty = _issuances(0, keys=1)
+    assert "No certificates loaded" in _spec_text(charts.issuance_over_time(empty))
+    ev = pd.DataFrame(columns=["when", "kind", "spki_sha256", "key", "reason", "detail"])
+    assert "No events" in _spec_text(charts.key_timeline(ev, None))
+    assert "No bugs match" in _spec_text(
+        charts.bugs_per_year(pd.DataFrame(columns=["year", "total", "open", "closed"]))
+    )
+    assert "No closed bug" in _spec_text(charts.time_to_close(pd.DataFrame(columns=["id", "year", "days"])))
+    assert "cannot be judged" in _spec_text(charts.deadline_adherence(None))
+
+
+def test_corpus_charts_by_hand():
+    by_year = pd.DataFrame({"year": [2023, 2024], "total": [3, 2], "open": [1, 0], "closed": [2, 2]})
+    text = _spec_text(charts.bugs_per_year(by_year))
+    assert "Year the bug was filed (UTC)" in text and "'title': 'Bugs'" in text
+    ttc = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "year": [2023, 2023, 2023, 2024], "days": [10.0, 20.0, 30.0, 5.0]}
+    )
+    spec = charts.time_to_close(ttc).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    got = {r["year"]: (r["n"], r["median"], r["p25"], r["p75"]) for r in rows}
+    assert got == {"2023": (3, 20.0, 15.0, 25.0), "2024": (1, 5.0, 5.0, 5.0)}
+    assert "Days to close" in _spec_text(charts.time_to_close(ttc))
+    counts = pd.DataFrame({"ca": [f"CA {i}" for i in range(30)], "total": range(30, 0, -1), "open": [0] * 30})
+    spec = charts.bugs_per_category(counts, "ca", title="Bugs per CA", label="CA").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len({r["ca"] for r in rows}) == 25 and "Top 25 of 30" in str(spec)
+    dl = pd.DataFrame({"bug_id": [1, 2, 3], "rule": ["r", "r", "s"], "outcome": ["kept", "missed", "kept"]})
+    rows = next(iter(charts.deadline_adherence(dl).to_dict()["datasets"].values()))
+    assert sorted((r["rule"], r["outcome"], r["bugs"]) for r in rows) == [
+        ("r", "kept", 1),
+        ("r", "missed", 1),
+        ("s", "kept", 1),
+    ]
