@@ -190,19 +190,20 @@ def _iter_pem_blocks(
     starts in [start, stop). Reads in chunks; text between blocks is ignored."""
     fh.seek(start)
     buf = b""
-    base = start
+    base = start  # file offset of buf[0]
+    pos = 0  # next search position in buf (no slicing per block: that would copy the chunk)
     eof = False
     while True:
-        m = PEM_BEGIN.search(buf)
+        m = PEM_BEGIN.search(buf, pos)
         if m is None:
             if eof:
                 return
-            keep = buf[-64:]  # a marker may straddle chunks
-            base += len(buf) - len(keep)
+            keep = max(pos, len(buf) - 64)  # a marker may straddle chunks
+            base += keep
             chunk = fh.read(CHUNK)
             if not chunk:
                 eof = True
-            buf = keep + chunk
+            buf, pos = buf[keep:] + chunk, 0
             continue
         begin = base + m.start()
         if stop is not None and begin >= stop:
@@ -215,17 +216,16 @@ def _iter_pem_blocks(
             chunk = fh.read(CHUNK)
             if not chunk:
                 eof = True
-            buf += chunk
+            base += m.start()
+            buf, pos = buf[m.start() :] + chunk, 0
             continue
-        body = buf[m.end() : e.start()]
         try:
-            der = binascii.a2b_base64(body, strict_mode=False)
+            der = binascii.a2b_base64(buf[m.end() : e.start()], strict_mode=False)
         except binascii.Error as exc:
             yield begin, None, f"corrupt base64 in PEM block ({exc})"
         else:
             yield begin, der, None
-        buf = buf[e.end() :]
-        base = begin + (e.end() - m.start())
+        pos = e.end()
 
 
 def _load_pem_range(path: str, label: str, start: int, stop: int | None, names: bool) -> _Columns:

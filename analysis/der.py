@@ -8,7 +8,6 @@ Anything it cannot read raises `DERError`; the loader then tries `cryptography` 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from dataclasses import dataclass
 
@@ -86,6 +85,24 @@ EC_CURVES = {
 def parse_time(buf: bytes, tag: int, a: int, b: int) -> int:
     """UTCTime / GeneralizedTime content -> microseconds since the epoch (UTC)."""
     s = buf[a:b]
+    # Fast path for the DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ): one int() over the digits.
+    n = b - a
+    if (n == 13 or n == 15) and s[-1] == 0x5A and s[:-1].isdigit():
+        v = int(s[:-1])
+        v, second = divmod(v, 100)
+        v, minute = divmod(v, 100)
+        v, hour = divmod(v, 100)
+        v, day = divmod(v, 100)
+        year, month = divmod(v, 100)
+        if n == 13 and tag == 0x17:
+            year += 1900 if year >= 50 else 2000
+        elif not (n == 15 and tag == 0x18):
+            raise DERError(f"bad time {s!r}")
+        if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61:
+            return (
+                _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+            ) * 1_000_000
+        raise DERError(f"time out of range: {s!r}")
     try:
         if tag == 0x17:  # UTCTime YYMMDDHHMM[SS]Z
             yy = int(s[0:2])
@@ -116,7 +133,19 @@ def parse_time(buf: bytes, tag: int, a: int, b: int) -> int:
             raise DERError(f"time out of range: {s!r}")
     except (ValueError, IndexError) as exc:
         raise DERError(f"bad time {s!r}") from exc
-    return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)) * 1_000_000 + micros
+    return (
+        _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    ) * 1_000_000 + micros
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 def key_type(spki: bytes) -> str:
@@ -174,47 +203,73 @@ class RawCert:
     crl_dp: bytes | None
 
 
+def _hdr(buf: bytes, i: int) -> tuple[int, int, int]:
+    """Unchecked TLV header read for the hot loop: (tag, content_start, content_end).
+
+    Bounds are checked by the caller against the enclosing element; IndexError means truncation.
+    """
+    length = buf[i + 1]
+    if length < 0x80:
+        return buf[i], i + 2, i + 2 + length
+    n = length & 0x7F
+    if n == 1:
+        length = buf[i + 2]
+    elif n == 2:
+        length = (buf[i + 2] << 8) | buf[i + 3]
+    elif n == 3:
+        length = (buf[i + 2] << 16) | (buf[i + 3] << 8) | buf[i + 4]
+    else:
+        raise DERError(f"unsupported length form at byte {i + 1}")
+    return buf[i], i + 2 + n, i + 2 + n + length
+
+
 def parse_certificate(der: bytes) -> RawCert:
     """Walk one DER certificate. Raises DERError on anything malformed or truncated."""
-    t, s, e = tlv(der, 0)
+    try:
+        return _parse_certificate(der)
+    except IndexError as exc:
+        raise DERError("truncated certificate") from exc
+
+
+def _parse_certificate(der: bytes) -> RawCert:
+    size = len(der)
+    t, s, e = _hdr(der, 0)
     if t != 0x30:
         raise DERError("not a SEQUENCE at byte 0")
-    if e != len(der):
-        raise DERError(f"{len(der) - e} stray bytes after the certificate")
-    t, ts, te = tlv(der, s, e)
-    if t != 0x30:
+    if e != size:
+        if e > size:
+            raise DERError(f"truncated: the certificate needs {e} bytes, {size} present")
+        raise DERError(f"{size - e} stray bytes after the certificate")
+    t, ts, te = _hdr(der, s)
+    if t != 0x30 or te > e:
         raise DERError("TBSCertificate is not a SEQUENCE")
     i = ts
-    t, a, b = tlv(der, i, te)
+    t, a, b = _hdr(der, i)
     if t == 0xA0:  # [0] EXPLICIT version
         i = b
-        t, a, b = tlv(der, i, te)
+        t, a, b = _hdr(der, i)
     if t != 0x02:
         raise DERError("serialNumber is not an INTEGER")
     serial = int.from_bytes(der[a:b], "big", signed=True)
-    i = b
-    t, a, b = tlv(der, i, te)  # signature AlgorithmIdentifier
-    i = b
-    t, a, b = tlv(der, i, te)
+    _, _, i = _hdr(der, b)  # signature AlgorithmIdentifier
+    t, a, b = _hdr(der, i)
     if t != 0x30:
         raise DERError("issuer is not a Name")
     issuer = der[i:b]
-    i = b
-    t, a, b = tlv(der, i, te)
+    t, a, i = _hdr(der, b)
     if t != 0x30:
         raise DERError("validity is not a SEQUENCE")
-    t1, a1, b1 = tlv(der, a, b)
-    t2, a2, b2 = tlv(der, b1, b)
+    t1, a1, b1 = _hdr(der, a)
+    t2, a2, b2 = _hdr(der, b1)
     not_before = parse_time(der, t1, a1, b1)
     not_after = parse_time(der, t2, a2, b2)
-    i = b
-    t, a, b = tlv(der, i, te)
+    t, a, b = _hdr(der, i)
     if t != 0x30:
         raise DERError("subject is not a Name")
     subject = der[i:b]
     i = b
-    t, a, b = tlv(der, i, te)
-    if t != 0x30:
+    t, a, b = _hdr(der, i)
+    if t != 0x30 or b > te:
         raise DERError("subjectPublicKeyInfo is not a SEQUENCE")
     spki = der[i:b]
     i = b
@@ -222,24 +277,25 @@ def parse_certificate(der: bytes) -> RawCert:
     sct_us: int | None = None
     san = crl_dp = None
     while i < te:
-        t, a, b = tlv(der, i, te)
+        t, a, b = _hdr(der, i)
+        if b > te:
+            raise DERError("truncated extensions")
         if t == 0xA3:
-            _, xa, xb = tlv(der, a, b)
+            _, xa, xb = _hdr(der, a)
             j = xa
             while j < xb:
-                _, ea, eb = tlv(der, j, xb)
-                _, oa, ob = tlv(der, ea, eb)
-                oid = der[oa:ob]
-                k = ob
-                vt, va, vb = tlv(der, k, eb)
+                _, ea, eb = _hdr(der, j)
+                _, oa, ob = _hdr(der, ea)
+                vt, va, vb = _hdr(der, ob)
                 if vt == 0x01:  # critical BOOLEAN
-                    vt, va, vb = tlv(der, vb, eb)
-                if vt != 0x04:
-                    raise DERError("extnValue is not an OCTET STRING")
+                    vt, va, vb = _hdr(der, vb)
+                if vt != 0x04 or vb > eb or eb > xb:
+                    raise DERError("malformed extension")
+                oid = der[oa:ob]
                 if oid == OID_BASIC_CONSTRAINTS:
-                    _, ba, bb = tlv(der, va, vb)
+                    _, ba, bb = _hdr(der, va)
                     if ba < bb:
-                        ct, ca, cb = tlv(der, ba, bb)
+                        ct, ca, cb = _hdr(der, ba)
                         is_ca = ct == 0x01 and cb > ca and der[ca] != 0
                 elif oid == OID_CT_POISON:
                     is_precert = True

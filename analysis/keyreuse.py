@@ -497,8 +497,14 @@ def _keys_table(iss: pd.DataFrame) -> pd.DataFrame:
         revocation_delays=("revocation_delay", "sum"),
         key_compromised=("key_compromised", "any"),
     ).reset_index()
-    issuers = g["issuer_dn"].agg(lambda s: sorted(set(s.dropna())))
-    keys["issuers"] = keys["spki_sha256"].map(issuers)
+    # Distinct issuers per key, built from distinct pairs (a per-group lambda is slow at 1M rows).
+    pairs = (
+        iss[["spki_sha256", "issuer_dn"]].dropna().drop_duplicates().sort_values(["spki_sha256", "issuer_dn"])
+    )
+    issuers: dict[str, list[str]] = {}
+    for spki, issuer in zip(pairs["spki_sha256"].tolist(), pairs["issuer_dn"].tolist(), strict=True):
+        issuers.setdefault(spki, []).append(issuer)
+    keys["issuers"] = [issuers.get(s, []) for s in keys["spki_sha256"].tolist()]
     keys = keys.sort_values(
         ["key_compromised", "issued_after_compromise", "issuances", "spki_sha256"],
         ascending=[False, False, False, True],

@@ -109,7 +109,8 @@ def analyse_from_args(args: argparse.Namespace) -> tuple[Findings, bool]:
             as_of = parse_time(as_of)
         except ValueError as exc:
             raise UsageError(f"--as-of: {exc}") from exc
-    inputs = load_keyreuse_inputs(certs, crls, revs, comp)
+    # Subjects and SANs are not in keyreuse output: skip decoding them (the fast path).
+    inputs = load_keyreuse_inputs(certs, crls, revs, comp, names=False)
     upstream_failed = False
     if has_network_inputs(args):
         try:
