@@ -355,7 +355,7 @@ def save_certificates(
         by_id[meta["crtsh_id"]] = {
             "file": name,
             "crtsh_id": meta["crtsh_id"],
-            "first_seen": format_time(meta.get("first_seen")) or "",
+            "first_seen": _full_time(meta.get("first_seen")),
             "issuer_ca_id": "" if meta.get("issuer_ca_id") is None else meta["issuer_ca_id"],
             "issuer_name": meta.get("issuer_name") or "",
             "serial": meta["serial"],
@@ -370,6 +370,15 @@ def save_certificates(
         for crtsh_id in sorted(by_id):
             w.writerow(by_id[crtsh_id])
     return index
+
+
+def _full_time(value) -> str:
+    """ISO 8601 UTC keeping crt.sh's fraction of a second (this index is data, not display)."""
+    if value is None or pd.isna(value):
+        return ""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.isoformat()
 
 
 def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:

@@ -198,8 +198,8 @@ class TokenBucket:
                 now = self.clock()
                 self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
                 self.last = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
+                if self.tokens >= 1.0 - 1e-9:  # rounding must not leave us waiting for 1e-16 s
+                    self.tokens = max(0.0, self.tokens - 1.0)
                     return waited
                 delay = (1.0 - self.tokens) / self.rate
                 self.sleep(delay)
