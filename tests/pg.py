@@ -26,7 +26,9 @@ def find_pg_bin() -> str | None:
         key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split("/")[-2].split(".")],
     )
     for folder in reversed(candidates):
-        if os.access(os.path.join(folder, "initdb"), os.X_OK) and os.access(os.path.join(folder, "pg_ctl"), os.X_OK):
+        if os.access(os.path.join(folder, "initdb"), os.X_OK) and os.access(
+            os.path.join(folder, "pg_ctl"), os.X_OK
+        ):
             return folder
     initdb = shutil.which("initdb")
     if initdb and shutil.which("pg_ctl"):

@@ -46,20 +46,44 @@ except ImportError:  # tests/ imported as a package
         upstream_server,
     )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # Rows written by hand in crt.sh's format (serial with a leading 00, times without a zone and with
 # 1, 3 or no fraction digits, a null entry_timestamp), expected values worked out by hand.
 ROWS = [
-    {"issuer_ca_id": 7, "issuer_name": "C=XX, O=Example Trust, CN=Example Trust TLS CA 1", "name_value": "a\nb",
-     "id": 11, "entry_timestamp": "2019-03-01T10:02:03.5", "not_before": "2019-03-01T10:00:00",
-     "not_after": "2020-02-29T10:00:00", "serial_number": "008a3f", "result_count": 0},
-    {"issuer_ca_id": 7, "issuer_name": "C=XX, O=Example Trust, CN=Example Trust TLS CA 1", "name_value": "a",
-     "id": 12, "entry_timestamp": "2019-03-01T10:02:04.123", "not_before": "2019-03-01T10:00:00",
-     "not_after": "2020-02-29T10:00:00", "serial_number": "008a3f", "result_count": 0},
-    {"issuer_ca_id": 8, "issuer_name": "C=XX, O=Other, CN=Other CA", "name_value": "c", "id": 13,
-     "entry_timestamp": None, "not_before": "2021-05-05T00:00:00", "not_after": "2021-08-03T00:00:00",
-     "serial_number": "0400", "result_count": 0},
+    {
+        "issuer_ca_id": 7,
+        "issuer_name": "C=XX, O=Example Trust, CN=Example Trust TLS CA 1",
+        "name_value": "a\nb",
+        "id": 11,
+        "entry_timestamp": "2019-03-01T10:02:03.5",
+        "not_before": "2019-03-01T10:00:00",
+        "not_after": "2020-02-29T10:00:00",
+        "serial_number": "008a3f",
+        "result_count": 0,
+    },
+    {
+        "issuer_ca_id": 7,
+        "issuer_name": "C=XX, O=Example Trust, CN=Example Trust TLS CA 1",
+        "name_value": "a",
+        "id": 12,
+        "entry_timestamp": "2019-03-01T10:02:04.123",
+        "not_before": "2019-03-01T10:00:00",
+        "not_after": "2020-02-29T10:00:00",
+        "serial_number": "008a3f",
+        "result_count": 0,
+    },
+    {
+        "issuer_ca_id": 8,
+        "issuer_name": "C=XX, O=Other, CN=Other CA",
+        "name_value": "c",
+        "id": 13,
+        "entry_timestamp": None,
+        "not_before": "2021-05-05T00:00:00",
+        "not_after": "2021-08-03T00:00:00",
+        "serial_number": "0400",
+        "result_count": 0,
+    },
     {"issuer_ca_id": 8, "issuer_name": "x", "name_value": "d", "id": 14, "serial_number": "not hex"},
 ]
 
@@ -189,7 +213,11 @@ def test_fetch_crtsh_out_dir_then_second_run_and_offline(upstream, tmp_path, cap
     argv = ["fetch", "crtsh", "--spki", SPKI_REUSED, "--out", str(out), *crtsh_args(upstream, tmp_path)]
     assert run_fetch(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "crtsh-9100000001.pem", "crtsh-9100000002.pem", "crtsh-9100000003.pem", "crtsh.csv"]
+        "crtsh-9100000001.pem",
+        "crtsh-9100000002.pem",
+        "crtsh-9100000003.pem",
+        "crtsh.csv",
+    ]
     index = list(csv.DictReader(open(out / "crtsh.csv")))
     assert [r["crtsh_id"] for r in index] == ["9100000001", "9100000002", "9100000003"]
     assert index[0]["first_seen"] == "2019-03-01T10:02:03.500000+00:00"
@@ -205,8 +233,16 @@ def test_fetch_crtsh_out_dir_then_second_run_and_offline(upstream, tmp_path, cap
     assert upstream.count("crtsh") == requests
     capsys.readouterr()
 
-    miss = ["fetch", "crtsh", "--spki", SPKI_OTHER, "--out", str(tmp_path / "o2"), "--offline",
-            *crtsh_args(upstream, tmp_path)]
+    miss = [
+        "fetch",
+        "crtsh",
+        "--spki",
+        SPKI_OTHER,
+        "--out",
+        str(tmp_path / "o2"),
+        "--offline",
+        *crtsh_args(upstream, tmp_path),
+    ]
     assert run_fetch(miss) == 3
     err = capsys.readouterr().err
     assert f"spkisha256={SPKI_OTHER}" in err and "offline" in err
@@ -216,8 +252,17 @@ def test_fetch_crtsh_out_dir_then_second_run_and_offline(upstream, tmp_path, cap
 def test_fetch_crtsh_upstream_failure_exits_3_and_keeps_the_rest(upstream, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(http, "DEFAULT_RETRIES", 0)
     out = tmp_path / "certs"
-    argv = ["fetch", "crtsh", "--spki", SPKI_503, "--spki", SPKI_OTHER, "--out", str(out),
-            *crtsh_args(upstream, tmp_path)]
+    argv = [
+        "fetch",
+        "crtsh",
+        "--spki",
+        SPKI_503,
+        "--spki",
+        SPKI_OTHER,
+        "--out",
+        str(out),
+        *crtsh_args(upstream, tmp_path),
+    ]
     assert run_fetch(argv) == 3
     assert (out / "crtsh-9100000004.pem").exists()
     err = capsys.readouterr().err
@@ -225,8 +270,12 @@ def test_fetch_crtsh_upstream_failure_exits_3_and_keeps_the_rest(upstream, tmp_p
 
 
 def test_fetch_crtsh_prints_rows_without_out(upstream, tmp_path, capsys):
-    assert run_fetch(["fetch", "crtsh", "--domain", "example.test", "--format", "csv",
-                      *crtsh_args(upstream, tmp_path)]) == 0
+    assert (
+        run_fetch(
+            ["fetch", "crtsh", "--domain", "example.test", "--format", "csv", *crtsh_args(upstream, tmp_path)]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("crtsh_id,issuer_ca_id,serial,first_seen")
     assert len(lines) == 5
@@ -253,14 +302,22 @@ def test_fetch_revocations_db_in_batches(postgres_dsn):
         conn.execute(CRL_REVOKED_DDL)
         rows = [
             # (ca_id, serial bytes as crt.sh stores them, reason, revoked, last seen)
-            (CA_ID, bytes.fromhex("008a3f0c2e91d4b7650011223344556677"), 1, "2018-12-24 16:00:00", "2024-11-01 00:00:00"),
+            (
+                CA_ID,
+                bytes.fromhex("008a3f0c2e91d4b7650011223344556677"),
+                1,
+                "2018-12-24 16:00:00",
+                "2024-11-01 00:00:00",
+            ),
             (CA_ID, bytes.fromhex("05c3e1aa0b8e7f"), 4, "2021-06-01 08:00:00", "2024-11-01 00:00:00"),
             (CA_ID, bytes.fromhex("7e57"), None, "2024-10-30 00:00:00", "2024-11-01 00:00:00"),
             (CA_ID, bytes.fromhex("0101"), 7, "2024-10-30 00:00:00", "2024-11-01 00:00:00"),
             # the same serial under another CA must not attach
             (999, bytes.fromhex("05c3e1aa0b8e7f"), 1, "2019-01-01 00:00:00", "2024-11-01 00:00:00"),
         ]
-        rows += [(CA_ID, (0x100000 + i).to_bytes(3, "big"), 5, "2022-01-01 00:00:00", None) for i in range(40)]
+        rows += [
+            (CA_ID, (0x100000 + i).to_bytes(3, "big"), 5, "2022-01-01 00:00:00", None) for i in range(40)
+        ]
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO crl_revoked VALUES (%s, %s, %s, %s, %s)", rows)
 
@@ -281,7 +338,9 @@ def test_fetch_revocations_db_in_batches(postgres_dsn):
     got = frame.set_index("serial")
     assert got.loc["8a3f0c2e91d4b7650011223344556677", "reason"] == "keyCompromise"
     assert got.loc["8a3f0c2e91d4b7650011223344556677", "reason_code"] == 1
-    assert got.loc["8a3f0c2e91d4b7650011223344556677", "revoked_at"] == pd.Timestamp("2018-12-24T16:00", tz="UTC")
+    assert got.loc["8a3f0c2e91d4b7650011223344556677", "revoked_at"] == pd.Timestamp(
+        "2018-12-24T16:00", tz="UTC"
+    )
     assert got.loc["5c3e1aa0b8e7f", "reason"] == "superseded"
     assert got.loc["5c3e1aa0b8e7f", "ca_id"] == CA_ID
     assert got.loc["7e57", "reason"] == "unspecified" and pd.isna(got.loc["7e57", "reason_code"])
@@ -301,8 +360,9 @@ def test_fetch_revocations_db_unreachable_is_an_upstream_problem(postgres_dsn):
 
 
 def test_fetch_revocations_db_offline_and_dsn_choice(monkeypatch):
-    frame, problems = crtsh.fetch_revocations_db("host=crt.sh port=5432 dbname=certwatch user=guest",
-                                                 [(1, "01")], offline=True)
+    frame, problems = crtsh.fetch_revocations_db(
+        "host=crt.sh port=5432 dbname=certwatch user=guest", [(1, "01")], offline=True
+    )
     assert len(frame) == 0 and isinstance(problems[0], UpstreamProblem) and "offline" in problems[0].reason
     monkeypatch.delenv("CRTSH_DB", raising=False)
     assert crtsh.crtsh_dsn() == crtsh.CRTSH_DSN
@@ -314,5 +374,8 @@ def test_fetch_revocations_db_offline_and_dsn_choice(monkeypatch):
 
 def test_problem_is_a_problem():
     p = UpstreamProblem("https://crt.sh/?q=x", None, "HTTP 503", status=503)
-    assert isinstance(p, Problem) and p.to_dict() == {"input": "https://crt.sh/?q=x", "position": None,
-                                                      "reason": "HTTP 503"}
+    assert isinstance(p, Problem) and p.to_dict() == {
+        "input": "https://crt.sh/?q=x",
+        "position": None,
+        "reason": "HTTP 503",
+    }

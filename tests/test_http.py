@@ -29,7 +29,9 @@ except ImportError:  # tests/ imported as a package
 
 
 def crtsh_search(session: Session, upstream, name: str, **kw):
-    return session.get(upstream.crtsh_url + "/", params={"q": name, "output": "json"}, validate=expect_json, **kw)
+    return session.get(
+        upstream.crtsh_url + "/", params={"q": name, "output": "json"}, validate=expect_json, **kw
+    )
 
 
 # --- rate limiting ----------------------------------------------------------------------------
@@ -234,8 +236,9 @@ def test_cache_dir_from_options_env_and_default(monkeypatch, tmp_path):
 
     import platformdirs
 
-    args = argparse.Namespace(cache_dir=str(tmp_path / "opt"), offline=False, refresh=False, crtsh_url=None,
-                              bugzilla_url=None)
+    args = argparse.Namespace(
+        cache_dir=str(tmp_path / "opt"), offline=False, refresh=False, crtsh_url=None, bugzilla_url=None
+    )
     assert session_from_args(args).cache.dir == tmp_path / "opt"
     monkeypatch.setenv("CA_INCIDENTS_CACHE", str(tmp_path / "env"))
     args.cache_dir = None
@@ -273,7 +276,10 @@ def test_secret_headers_never_reach_cache_or_messages(upstream, tmp_path):
 
 
 def test_redact_url_and_retry_after_dates():
-    assert redact_url("https://b.example/rest/bug?id=1&api_key=abc") == "https://b.example/rest/bug?id=1&api_key=***"
+    assert (
+        redact_url("https://b.example/rest/bug?id=1&api_key=abc")
+        == "https://b.example/rest/bug?id=1&api_key=***"
+    )
     assert redact_url("https://crt.sh/?q=a.example&output=json") == "https://crt.sh/?q=a.example&output=json"
     assert parse_retry_after("120", 0.0) == 120.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == pytest.approx(10.0)
@@ -283,7 +289,9 @@ def test_redact_url_and_retry_after_dates():
 
 def test_cache_entry_records_url_and_kind(upstream, tmp_path):
     crtsh_search(make_session(upstream, tmp_path), upstream, "example.test")
-    metas = [os.path.join(r, f) for r, _, fs in os.walk(tmp_path / "search") for f in fs if f.endswith(".json")]
+    metas = [
+        os.path.join(r, f) for r, _, fs in os.walk(tmp_path / "search") for f in fs if f.endswith(".json")
+    ]
     assert len(metas) == 1
     meta = json.load(open(metas[0]))
     assert meta["status"] == 200 and "q=example.test" in meta["url"]

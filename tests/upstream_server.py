@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import threading
 import time
@@ -46,7 +47,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SLOW_SECONDS = 1.5
 
 # --- fictional PKI --------------------------------------------------------------------------------
@@ -57,8 +58,10 @@ def _key(n: int) -> ec.EllipticCurvePrivateKey:
 
 
 def spki_sha256(key) -> str:
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return __import__("hashlib").sha256(der).hexdigest()
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
 
 
 CA_KEY = _key(0x5EED_0001)
@@ -176,7 +179,9 @@ def _certificate(spec: CertSpec, crl_base: str) -> x509.Certificate:
     return builder.sign(CA_KEY, hashes.SHA256())
 
 
-def _crl(next_update: dt.datetime, *, revoked: tuple[tuple[int, x509.ReasonFlags], ...]) -> x509.CertificateRevocationList:
+def _crl(
+    next_update: dt.datetime, *, revoked: tuple[tuple[int, x509.ReasonFlags], ...]
+) -> x509.CertificateRevocationList:
     now = dt.datetime.now(UTC).replace(microsecond=0)
     b = x509.CertificateRevocationListBuilder().issuer_name(CA_NAME).last_update(now - dt.timedelta(days=1))
     b = b.next_update(next_update)
@@ -210,8 +215,12 @@ def crtsh_row(spec: CertSpec, *, identity: bool, spki: str | None = None) -> dic
         "result_count": 2 if identity else 0,
     }
     if identity:
-        row = {"issuer_ca_id": row.pop("issuer_ca_id"), "issuer_name": row.pop("issuer_name"),
-               "common_name": spec.names[0], **row}
+        row = {
+            "issuer_ca_id": row.pop("issuer_ca_id"),
+            "issuer_name": row.pop("issuer_name"),
+            "common_name": spec.names[0],
+            **row,
+        }
     return row
 
 
@@ -255,10 +264,12 @@ ATTACHMENT_CSV = (
     b"Certificate SHA-256 hash,Serial # (hex),Revocation date,Revocation reason\n"
     b"aa11,8a3f0c2e91d4b7650011223344556677,2024-10-28 08:00 UTC+8,keyCompromise\n"
 )
-ATTACHMENT_TXT = "Timeline (UTC+8)\n2024-10-26 16:00 problem found\n".encode()
+ATTACHMENT_TXT = b"Timeline (UTC+8)\n2024-10-26 16:00 problem found\n"
 
 
-def _bug(i: int, summary: str, whiteboard: str, created: str, changed: str, resolved: str | None, status: str) -> dict:
+def _bug(
+    i: int, summary: str, whiteboard: str, created: str, changed: str, resolved: str | None, status: str
+) -> dict:
     return {
         "id": i,
         "summary": summary,
@@ -278,54 +289,165 @@ def _bug(i: int, summary: str, whiteboard: str, created: str, changed: str, reso
 
 
 CORPUS = [
-    _bug(1900001, "Example Trust: Reissued certificates on compromised keys", "[ca-compliance] [leaf-revocation-delay] Next update 2024-12-01",
-         "2024-10-29T04:12:00Z", "2024-12-03T09:30:00Z", None, "ASSIGNED"),
-    _bug(1900002, "Sample CA: CRL not updated", "[ca-compliance] [crl-failure]", "2023-02-01T10:00:00Z",
-         "2023-05-01T10:00:00Z", "2023-05-01T10:00:00Z", "RESOLVED"),
-    _bug(1900003, "Another CA - OCSP outage", "[ca compliance] [ocsp-failure]", "2022-06-01T10:00:00Z",
-         "2024-11-15T12:00:00Z", "2022-09-01T10:00:00Z", "RESOLVED"),
-    _bug(1900004, "Third CA: audit delay", "[ca-compliance] [audit-delay]", "2021-01-01T10:00:00Z",
-         "2021-03-01T10:00:00Z", "2021-03-01T10:00:00Z", "RESOLVED"),
-    _bug(1900005, "Fourth CA: misissued OV", "[ca-compliance] [ov-misissuance]", "2020-01-01T10:00:00Z",
-         "2020-02-01T10:00:00Z", "2020-02-01T10:00:00Z", "RESOLVED"),
-    _bug(1900006, "Fifth CA: disclosure", "[ca-compliance] [disclosure failure]", "2025-01-01T10:00:00Z",
-         "2025-01-20T10:00:00Z", None, "NEW"),
-    _bug(1900007, "Sixth CA: policy", "[ca-compliance] [policy-failure]", "2019-01-01T10:00:00Z",
-         "2019-01-10T10:00:00Z", "2019-01-10T10:00:00Z", "RESOLVED"),
+    _bug(
+        1900001,
+        "Example Trust: Reissued certificates on compromised keys",
+        "[ca-compliance] [leaf-revocation-delay] Next update 2024-12-01",
+        "2024-10-29T04:12:00Z",
+        "2024-12-03T09:30:00Z",
+        None,
+        "ASSIGNED",
+    ),
+    _bug(
+        1900002,
+        "Sample CA: CRL not updated",
+        "[ca-compliance] [crl-failure]",
+        "2023-02-01T10:00:00Z",
+        "2023-05-01T10:00:00Z",
+        "2023-05-01T10:00:00Z",
+        "RESOLVED",
+    ),
+    _bug(
+        1900003,
+        "Another CA - OCSP outage",
+        "[ca compliance] [ocsp-failure]",
+        "2022-06-01T10:00:00Z",
+        "2024-11-15T12:00:00Z",
+        "2022-09-01T10:00:00Z",
+        "RESOLVED",
+    ),
+    _bug(
+        1900004,
+        "Third CA: audit delay",
+        "[ca-compliance] [audit-delay]",
+        "2021-01-01T10:00:00Z",
+        "2021-03-01T10:00:00Z",
+        "2021-03-01T10:00:00Z",
+        "RESOLVED",
+    ),
+    _bug(
+        1900005,
+        "Fourth CA: misissued OV",
+        "[ca-compliance] [ov-misissuance]",
+        "2020-01-01T10:00:00Z",
+        "2020-02-01T10:00:00Z",
+        "2020-02-01T10:00:00Z",
+        "RESOLVED",
+    ),
+    _bug(
+        1900006,
+        "Fifth CA: disclosure",
+        "[ca-compliance] [disclosure failure]",
+        "2025-01-01T10:00:00Z",
+        "2025-01-20T10:00:00Z",
+        None,
+        "NEW",
+    ),
+    _bug(
+        1900007,
+        "Sixth CA: policy",
+        "[ca-compliance] [policy-failure]",
+        "2019-01-01T10:00:00Z",
+        "2019-01-10T10:00:00Z",
+        "2019-01-10T10:00:00Z",
+        "RESOLVED",
+    ),
 ]
-CORPUS_OTHER_COMPONENT = _bug(1900100, "Not a CA bug", "", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", None, "NEW")
+CORPUS_OTHER_COMPONENT = _bug(
+    1900100, "Not a CA bug", "", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", None, "NEW"
+)
 CORPUS_OTHER_COMPONENT["component"] = "Firefox"
 
 COMMENTS = [
-    {"id": 70000001, "count": 0, "bug_id": BUG_MAIN, "attachment_id": None, "is_private": False,
-     "is_markdown": True, "creator": "compliance@example-trust.example", "author": "compliance@example-trust.example",
-     "creation_time": "2024-10-29T04:12:00Z", "time": "2024-10-29T04:12:00Z", "tags": [],
-     "text": "## Preliminary Incident Report\n\n### Summary\n\n- **Incident description:** ...",
-     "raw_text": "## Preliminary Incident Report\n\n### Summary\n\n- **Incident description:** ..."},
-    {"id": 70000002, "count": 1, "bug_id": BUG_MAIN, "attachment_id": 80000001, "is_private": False,
-     "is_markdown": True, "creator": "compliance@example-trust.example", "author": "compliance@example-trust.example",
-     "creation_time": "2024-10-31T02:00:00Z", "time": "2024-10-31T02:00:00Z", "tags": [],
-     "text": "Created attachment 80000001\nAffected certificates", "raw_text": "Affected certificates"},
+    {
+        "id": 70000001,
+        "count": 0,
+        "bug_id": BUG_MAIN,
+        "attachment_id": None,
+        "is_private": False,
+        "is_markdown": True,
+        "creator": "compliance@example-trust.example",
+        "author": "compliance@example-trust.example",
+        "creation_time": "2024-10-29T04:12:00Z",
+        "time": "2024-10-29T04:12:00Z",
+        "tags": [],
+        "text": "## Preliminary Incident Report\n\n### Summary\n\n- **Incident description:** ...",
+        "raw_text": "## Preliminary Incident Report\n\n### Summary\n\n- **Incident description:** ...",
+    },
+    {
+        "id": 70000002,
+        "count": 1,
+        "bug_id": BUG_MAIN,
+        "attachment_id": 80000001,
+        "is_private": False,
+        "is_markdown": True,
+        "creator": "compliance@example-trust.example",
+        "author": "compliance@example-trust.example",
+        "creation_time": "2024-10-31T02:00:00Z",
+        "time": "2024-10-31T02:00:00Z",
+        "tags": [],
+        "text": "Created attachment 80000001\nAffected certificates",
+        "raw_text": "Affected certificates",
+    },
 ]
 ATTACHMENTS = [
-    {"id": 80000001, "bug_id": BUG_MAIN, "file_name": "affected certificates.csv", "summary": "Affected certificates",
-     "description": "Affected certificates", "content_type": "text/csv", "size": len(ATTACHMENT_CSV),
-     "is_obsolete": 0, "is_patch": 0, "is_private": 0, "creator": "compliance@example-trust.example",
-     "attacher": "compliance@example-trust.example", "creation_time": "2024-10-31T02:00:00Z",
-     "last_change_time": "2024-10-31T02:00:00Z", "flags": [], "data": base64.b64encode(ATTACHMENT_CSV).decode()},
-    {"id": 80000002, "bug_id": BUG_MAIN, "file_name": "../timeline.txt", "summary": "Timeline",
-     "description": "Timeline", "content_type": "text/plain", "size": len(ATTACHMENT_TXT),
-     "is_obsolete": 1, "is_patch": 0, "is_private": 0, "creator": "compliance@example-trust.example",
-     "attacher": "compliance@example-trust.example", "creation_time": "2024-11-01T02:00:00Z",
-     "last_change_time": "2024-11-01T02:00:00Z", "flags": [], "data": base64.b64encode(ATTACHMENT_TXT).decode()},
+    {
+        "id": 80000001,
+        "bug_id": BUG_MAIN,
+        "file_name": "affected certificates.csv",
+        "summary": "Affected certificates",
+        "description": "Affected certificates",
+        "content_type": "text/csv",
+        "size": len(ATTACHMENT_CSV),
+        "is_obsolete": 0,
+        "is_patch": 0,
+        "is_private": 0,
+        "creator": "compliance@example-trust.example",
+        "attacher": "compliance@example-trust.example",
+        "creation_time": "2024-10-31T02:00:00Z",
+        "last_change_time": "2024-10-31T02:00:00Z",
+        "flags": [],
+        "data": base64.b64encode(ATTACHMENT_CSV).decode(),
+    },
+    {
+        "id": 80000002,
+        "bug_id": BUG_MAIN,
+        "file_name": "../timeline.txt",
+        "summary": "Timeline",
+        "description": "Timeline",
+        "content_type": "text/plain",
+        "size": len(ATTACHMENT_TXT),
+        "is_obsolete": 1,
+        "is_patch": 0,
+        "is_private": 0,
+        "creator": "compliance@example-trust.example",
+        "attacher": "compliance@example-trust.example",
+        "creation_time": "2024-11-01T02:00:00Z",
+        "last_change_time": "2024-11-01T02:00:00Z",
+        "flags": [],
+        "data": base64.b64encode(ATTACHMENT_TXT).decode(),
+    },
 ]
 HISTORY = [
-    {"when": "2024-10-29T08:00:00Z", "who": "rootprogram@example.org",
-     "changes": [{"field_name": "status", "removed": "UNCONFIRMED", "added": "ASSIGNED"},
-                 {"field_name": "whiteboard", "removed": "", "added": "[ca-compliance] [leaf-revocation-delay]"}]},
-    {"when": "2024-11-20T08:00:00Z", "who": "rootprogram@example.org",
-     "changes": [{"field_name": "whiteboard", "removed": "[ca-compliance] [leaf-revocation-delay]",
-                  "added": "[ca-compliance] [leaf-revocation-delay] Next update 2024-12-01"}]},
+    {
+        "when": "2024-10-29T08:00:00Z",
+        "who": "rootprogram@example.org",
+        "changes": [
+            {"field_name": "status", "removed": "UNCONFIRMED", "added": "ASSIGNED"},
+            {"field_name": "whiteboard", "removed": "", "added": "[ca-compliance] [leaf-revocation-delay]"},
+        ],
+    },
+    {
+        "when": "2024-11-20T08:00:00Z",
+        "who": "rootprogram@example.org",
+        "changes": [
+            {
+                "field_name": "whiteboard",
+                "removed": "[ca-compliance] [leaf-revocation-delay]",
+                "added": "[ca-compliance] [leaf-revocation-delay] Next update 2024-12-01",
+            }
+        ],
+    },
 ]
 
 
@@ -428,7 +550,14 @@ class Upstream:
                     upstream.requests.append(Seen(role, parts.path, query, dict(self.headers.items())))
                 getattr(upstream, f"_{role}")(self, parts.path, query)
 
-            def send(self, status: int, body: bytes, ctype: str, headers: dict | None = None, length: int | None = None):
+            def send(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str,
+                headers: dict | None = None,
+                length: int | None = None,
+            ):
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body) if length is None else length))
@@ -458,7 +587,12 @@ class Upstream:
             if pem is None:
                 h.send(404, b"<HTML><BODY>Certificate not found</BODY></HTML>", "text/html; charset=UTF-8")
             else:
-                h.send(200, pem, "application/pkix-cert", {"Content-Disposition": f'attachment; filename="{q["d"]}.crt"'})
+                h.send(
+                    200,
+                    pem,
+                    "application/pkix-cert",
+                    {"Content-Disposition": f'attachment; filename="{q["d"]}.crt"'},
+                )
             return
         if q.get("output") != "json":
             h.send(200, b"<HTML><BODY>crt.sh search page</BODY></HTML>", "text/html; charset=UTF-8")
@@ -472,7 +606,9 @@ class Upstream:
             h.send_json(rows)
             return
         if "serial" in q:
-            rows = [crtsh_row(s, identity=False) for s in SPECS if crtsh_serial(s.serial) == q["serial"].lower()]
+            rows = [
+                crtsh_row(s, identity=False) for s in SPECS if crtsh_serial(s.serial) == q["serial"].lower()
+            ]
             h.send_json(rows)
             return
         name = q.get("q") or q.get("Identity") or ""
@@ -518,7 +654,9 @@ class Upstream:
             h.send(429, b"slow down", "text/plain", {"Retry-After": "3"})
         elif spki in PWNED_SPKIS:
             payload = base64.urlsafe_b64encode(json.dumps({"spki": spki}).encode()).decode().rstrip("=")
-            h.send_json({"protected": "eyJhbGciOiJFUzI1NiJ9", "payload": payload, "signature": "c2lnbmF0dXJl"})
+            h.send_json(
+                {"protected": "eyJhbGciOiJFUzI1NiJ9", "payload": payload, "signature": "c2lnbmF0dXJl"}
+            )
         else:
             h.send(404, b"Key not found\n", "text/plain")
 
@@ -544,14 +682,26 @@ class Upstream:
         bug = next((b for b in CORPUS if b["id"] == bug_id), None)
         if bug is None:
             h.send_json(
-                {"error": True, "code": 101, "message": f"Bug #{parts[2]} does not exist.",
-                 "documentation": "https://bmo.readthedocs.io/en/latest/api/"},
+                {
+                    "error": True,
+                    "code": 101,
+                    "message": f"Bug #{parts[2]} does not exist.",
+                    "documentation": "https://bmo.readthedocs.io/en/latest/api/",
+                },
                 status=404,
             )
             return
         main = bug_id == BUG_MAIN
         if len(parts) == 3:
-            full = {**bug, "alias": None, "cc": [], "flags": [], "groups": [], "see_also": [], "depends_on": []}
+            full = {
+                **bug,
+                "alias": None,
+                "cc": [],
+                "flags": [],
+                "groups": [],
+                "see_also": [],
+                "depends_on": [],
+            }
             h.send_json({"bugs": [full], "faults": []})
         elif parts[3] == "comment":
             h.send_json({"bugs": {str(bug_id): {"comments": COMMENTS if main else []}}, "comments": {}})

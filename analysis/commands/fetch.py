@@ -138,7 +138,7 @@ def _print_rows(records: list[dict], fmt: str, problems: list[Problem]) -> None:
     table = pd.DataFrame(
         [{**r, "names": ", ".join(r["names"][:3]) + (" ..." if len(r["names"]) > 3 else "")} for r in records]
     )
-    print(table[cols].to_string(index=False))
+    print(table[cols].astype(object).where(table[cols].notna(), "-").to_string(index=False))
 
 
 def run_crtsh(args: argparse.Namespace) -> int:

@@ -240,18 +240,19 @@ def search_bugs(
     since: str | dt.datetime | dt.date | None = None,
     component: str = COMPONENT,
     fields: tuple[str, ...] = CORPUS_FIELDS,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
     api_key: str | None = None,
     progress: bool | None = None,
 ) -> tuple[list[dict], list[Problem]]:
     """Every bug in `component` (any product: older ones were filed under NSS), ordered by id,
-    paged with limit/offset; with `since`, only bugs changed at or after it.
+    paged with limit/offset (`page_size`, default PAGE_SIZE); with `since`, only bugs changed at or after it.
 
     Returns the bugs (each id once) and the problems: an UpstreamProblem when a page failed, in
     which case the bugs are the pages before it.
     """
     from tqdm import tqdm
 
+    page_size = page_size or PAGE_SIZE
     params: dict[str, object] = {
         "component": component,
         "include_fields": ",".join(fields),

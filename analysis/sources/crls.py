@@ -52,11 +52,12 @@ def _next_update(answer: Answer) -> float | None:
 def fetch_crl(session: Session, url: str) -> bytes:
     """The CRL (DER or PEM bytes, as served) at `url`, cached until its nextUpdate.
 
-    Raises UpstreamError (and OfflineMiss with --offline) when it cannot be had.
+    Raises UpstreamError (and OfflineMiss with --offline) when it cannot be had, ValueError for a
+    URL that is not http(s) (LDAP CRLs are not fetched).
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
-        raise UpstreamError(url, None, reason=f"unsupported URL scheme {scheme or '(none)'!r}")
+        raise ValueError(f"unsupported URL scheme {scheme or '(none)'!r} (only http and https)")
     return session.get(url, kind="crl", validate=_expect_crl, expires=_next_update).content
 
 
@@ -64,7 +65,7 @@ def fetch_crls(
     session: Session, urls: Iterable[str], *, progress: bool | None = None
 ) -> tuple[list[tuple[str, bytes]], list[Problem]]:
     """Every CRL in `urls` (each URL once, in order) as (url, bytes); failures are
-    UpstreamProblems and the rest are still returned."""
+    UpstreamProblems (a non-http URL a plain Problem) and the rest are still returned."""
     from tqdm import tqdm
 
     todo = list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
@@ -75,6 +76,8 @@ def fetch_crls(
             out.append((url, fetch_crl(session, url)))
         except UpstreamError as exc:
             problems.append(UpstreamProblem.from_error(exc))
+        except ValueError as exc:
+            problems.append(Problem(url, None, str(exc)))
     return out, problems
 
 
