@@ -56,13 +56,14 @@ class _Columns:
     is_ca: list = field(default_factory=list)
     key_type: list = field(default_factory=list)
     sct_time: list = field(default_factory=list)
-    source: list = field(default_factory=list)
+    label: list = field(default_factory=list)  # the input's name (one shared str per file)
+    block: list = field(default_factory=list)  # 1-based PEM block number, 0 for a DER file
     offset: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     _issuers: dict = field(default_factory=dict)
     _key_types: dict = field(default_factory=dict)
 
-    def add(self, der: bytes, source: str, offset: int) -> None:
+    def add(self, der: bytes, label: str, block: int, offset: int) -> None:
         raw = _der.parse_certificate(der)
         issuer = self._issuers.get(raw.issuer)
         if issuer is None:
@@ -87,13 +88,9 @@ class _Columns:
         self.is_ca.append(raw.is_ca)
         self.key_type.append(kt)
         self.sct_time.append(-1 if raw.sct_us is None else raw.sct_us)
-        self.source.append(source)
+        self.label.append(label)
+        self.block.append(block)
         self.offset.append(offset)
-
-    def extend(self, other: _Columns) -> None:
-        for name in _LIST_FIELDS:
-            getattr(self, name).extend(getattr(other, name))
-        self.problems.extend(other.problems)
 
     def to_frame(self) -> pd.DataFrame:
         n = len(self.cert_sha256)
@@ -126,9 +123,10 @@ class _Columns:
                 "key_type": pd.array(self.key_type, dtype="string"),
                 "crtsh_id": pd.array([None] * n, dtype="Int64"),
                 "first_seen": pd.Series(pd.NaT, index=range(n), dtype=TIME_DTYPE),
-                "source": pd.array(self.source, dtype="string"),
+                "source": _sources(self.label, self.block),
                 "sct_time": times(self.sct_time),
                 "_offset": np.asarray(self.offset, dtype="int64"),
+                "_block": np.asarray(self.block, dtype="int64"),
             }
         )
         return df
@@ -148,9 +146,18 @@ _LIST_FIELDS = [
     "is_ca",
     "key_type",
     "sct_time",
-    "source",
+    "label",
+    "block",
     "offset",
 ]
+
+
+def _sources(labels: list[str], blocks: list[int] | np.ndarray, shift: int = 0) -> pd.arrays.ArrowStringArray:
+    """`<file>#block N` for PEM blocks, `<file>` for DER files, built column-wise."""
+    lab = pd.Series(pd.array(labels, dtype="string"))
+    blk = pd.Series(np.asarray(blocks, dtype="int64"))
+    composed = lab + "#block " + (blk + shift).astype("string")
+    return composed.where(blk > 0, lab).array
 
 
 def _render_name(name: bytes, der: bytes, which: str) -> str:
@@ -236,6 +243,14 @@ def _load_pem_range(path: str, label: str, start: int, stop: int | None, names: 
     return cols
 
 
+def _load_pem_range_frame(
+    path: str, label: str, start: int, stop: int | None, names: bool
+) -> tuple[pd.DataFrame, list[Problem], int]:
+    """A worker's share: (frame, problems, blocks seen). Frames pickle compactly (Arrow strings)."""
+    cols = _load_pem_range(path, label, start, stop, names)
+    return cols.to_frame(), cols.problems, len(cols.cert_sha256) + len(cols.problems)
+
+
 def _add_block(
     cols: _Columns, label: str, index: int, offset: int, der: bytes | None, reason: str | None
 ) -> None:
@@ -245,7 +260,7 @@ def _add_block(
         cols.problems.append(Problem(label, position, reason or "unreadable block"))
         return
     try:
-        cols.add(der, f"{label}#block {index + 1}", offset)
+        cols.add(der, label, index + 1, offset)
     except _der.DERError as exc:
         reason = _fallback_reason(der, exc)
         cols.problems.append(Problem(label, position, reason))
@@ -278,32 +293,28 @@ def _mp_context():
         return multiprocessing.get_context()
 
 
-def _load_pem_file(path: str, label: str, names: bool, workers: int) -> _Columns:
+def _load_pem_file(path: str, label: str, names: bool, workers: int) -> tuple[pd.DataFrame, list[Problem]]:
     size = os.path.getsize(path)
     if workers <= 1 or size < PARALLEL_MIN_BYTES:
-        return _load_pem_range(path, label, 0, None, names)
+        frame, problems, _ = _load_pem_range_frame(path, label, 0, None, names)
+        return frame, problems
     points = _split_points(path, workers)
     ranges = list(zip(points[:-1], points[1:], strict=True))
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-        futures = [pool.submit(_load_pem_range, path, label, a, b, names) for a, b in ranges]
+        futures = [pool.submit(_load_pem_range_frame, path, label, a, b, names) for a, b in ranges]
         parts = [f.result() for f in futures]
-    merged = _Columns(names=names)
-    shift = 0
-    for part in parts:
-        count = len(part.cert_sha256) + sum(1 for p in part.problems)
+    frames, problems, shift = [], [], 0
+    for frame, probs, seen in parts:
         if shift:
-            part.source = [_renumber(s, shift) for s in part.source]
-            part.problems = [
-                Problem(p.input, _renumber_position(p.position, shift), p.reason) for p in part.problems
-            ]
-        merged.extend(part)
-        shift += count
-    return merged
-
-
-def _renumber(source: str, shift: int) -> str:
-    head, _, n = source.rpartition("#block ")
-    return f"{head}#block {int(n) + shift}"
+            # Block numbers restart in each worker's range; renumber from the file's start.
+            frame["_block"] = frame["_block"] + shift
+            frame["source"] = _sources([label] * len(frame), frame["_block"].to_numpy())
+            probs = [Problem(p.input, _renumber_position(p.position, shift), p.reason) for p in probs]
+        frames.append(frame)
+        problems.extend(probs)
+        shift += seen
+    frames = [f for f in frames if len(f)]
+    return (pd.concat(frames, ignore_index=True) if frames else _Columns().to_frame()), problems
 
 
 def _renumber_position(position: str | None, shift: int) -> str | None:
@@ -331,7 +342,7 @@ def _load_bytes(data: bytes, label: str, cols: _Columns) -> None:
         cols.problems.append(Problem(label, "byte 0", "neither PEM nor DER (junk file)"))
         return
     try:
-        cols.add(data, label, 0)
+        cols.add(data, label, 0, 0)
     except _der.DERError as exc:
         cols.problems.append(Problem(label, "byte 0", f"not a valid DER certificate: {exc}"))
 
@@ -365,6 +376,7 @@ def load_certificates(
         inputs = [inputs]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     cols = _Columns(names=names)
+    frames: list[pd.DataFrame] = []
     crtsh_meta: dict[int, dict] = {}
     for item in inputs:
         if isinstance(item, bytes):
@@ -388,13 +400,20 @@ def load_certificates(
                 cols.problems.append(Problem(text, None, f"cannot read: {exc.strerror}"))
                 continue
             if _ANY_PEM in head or (head[:1] != b"\x30" and b"-----BEGIN" in _peek_more(path)):
-                part = _load_pem_file(text, text, names, workers)
-                if not part.cert_sha256 and not part.problems:
-                    part.problems.append(Problem(text, None, "no CERTIFICATE block in this PEM file"))
-                cols.extend(part)
+                frame, problems = _load_pem_file(text, text, names, workers)
+                if frame.empty and not problems:
+                    problems = [Problem(text, None, "no CERTIFICATE block in this PEM file")]
+                if cols.cert_sha256:  # keep input order: flush what came before
+                    frames.append(cols.to_frame())
+                    cols = _Columns(names=names, problems=cols.problems)
+                frames.append(frame)
+                cols.problems.extend(problems)
             else:
                 _load_bytes(path.read_bytes(), text, cols)
-    df = cols.to_frame()
+    if cols.cert_sha256 or not frames:
+        frames.append(cols.to_frame())
+    frames = [f for f in frames if len(f)] or frames[:1]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if crtsh_meta and len(df):
         _apply_crtsh_meta(df, crtsh_meta)
     return df, cols.problems

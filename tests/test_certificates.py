@@ -183,3 +183,22 @@ def test_crtsh_rows_file_gives_ids_and_first_seen(tmp_path):
     assert problems == []
     assert df.iloc[0]["crtsh_id"] == 12345
     assert df.iloc[0]["first_seen"] == pd.Timestamp("2014-10-15T12:30:00.123Z")
+
+
+def test_parallel_split_gives_the_same_frame_and_positions(tmp_path, monkeypatch):
+    import analysis.certificates as certificates
+
+    leaf = (CERTS / "rsa4096-leaf.pem").read_bytes()
+    chain = (CERTS / "chain-leaf-and-intermediate.pem").read_bytes()
+    bad = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    path = tmp_path / "big.pem"
+    path.write_bytes(chain * 20 + bad + leaf * 20)
+    one, p1 = load_certificates(path, workers=1)
+    monkeypatch.setattr(certificates, "PARALLEL_MIN_BYTES", 0)
+    two, p2 = load_certificates(path, workers=2)
+    cols = ["cert_sha256", "spki_sha256", "serial", "source", "subject_cn", "not_before"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])
+    assert len(two) == 60
+    # the 41st block is the corrupt one, whichever worker read it
+    assert [p.position for p in p2] == [p.position for p in p1] == [f"block 41 (byte {len(chain) * 20})"]
+    assert two["source"].iloc[-1] == f"{path}#block 61"
