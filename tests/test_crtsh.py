@@ -4,8 +4,9 @@ a real local PostgreSQL with crt.sh's crl_revoked table."""
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
+import json
+import os
 
 import pandas as pd
 import pytest
@@ -213,17 +214,18 @@ def test_fetch_crtsh_out_dir_then_second_run_and_offline(upstream, tmp_path, cap
     argv = ["fetch", "crtsh", "--spki", SPKI_REUSED, "--out", str(out), *crtsh_args(upstream, tmp_path)]
     assert run_fetch(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "crtsh-9100000001.pem",
-        "crtsh-9100000002.pem",
-        "crtsh-9100000003.pem",
-        "crtsh.csv",
+        "9100000001.pem",
+        "9100000002.pem",
+        "9100000003.pem",
+        "crtsh.json",
     ]
-    index = list(csv.DictReader(open(out / "crtsh.csv")))
-    assert [r["crtsh_id"] for r in index] == ["9100000001", "9100000002", "9100000003"]
-    assert index[0]["first_seen"] == "2019-03-01T10:02:03.500000+00:00"
-    assert index[2]["first_seen"] == "2021-05-05T00:00:01+00:00"
+    rows = json.loads((out / "crtsh.json").read_text())
+    assert [r["id"] for r in rows] == [9100000001, 9100000002, 9100000003]
+    assert rows[0]["entry_timestamp"] == "2019-03-01T10:02:03.500000"
+    assert rows[0]["serial_number"] == "008a3f0c2e91d4b7650011223344556677"
+    assert rows[2]["entry_timestamp"] == "2021-05-05T00:00:01"
     saved = crtsh.load_saved_index(out)
-    assert saved["crtsh-9100000002.pem"]["first_seen"] == pd.Timestamp("2019-03-01T10:02:04.123", tz="UTC")
+    assert saved["9100000002.pem"]["first_seen"] == pd.Timestamp("2019-03-01T10:02:04.123", tz="UTC")
     requests = upstream.count("crtsh")
     assert requests == 4
 
@@ -264,7 +266,7 @@ def test_fetch_crtsh_upstream_failure_exits_3_and_keeps_the_rest(upstream, tmp_p
         *crtsh_args(upstream, tmp_path),
     ]
     assert run_fetch(argv) == 3
-    assert (out / "crtsh-9100000004.pem").exists()
+    assert (out / "9100000004.pem").exists()
     err = capsys.readouterr().err
     assert "HTTP 503" in err and SPKI_503 in err
 
@@ -379,3 +381,69 @@ def test_problem_is_a_problem():
         "position": None,
         "reason": "HTTP 503",
     }
+
+
+# --- real crt.sh answers (../shared/realdata; read in place, not copied) ---------------------------
+
+REALDATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "realdata", "crtsh")
+
+
+def realdata(name: str) -> list:
+    path = os.path.join(REALDATA, name)
+    if not os.path.exists(path):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"real data missing under CI: {path}")
+        pytest.skip(f"real data not present: {path}")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_real_identity_rows_with_precert_pairs():
+    frame, problems = crtsh.parse_rows(realdata("crtsh_zxdev.com_rows.json"))
+    assert problems == [] and len(frame) == 8
+    # by hand from the file: three serials listed twice under one issuer
+    assert crtsh.find_precert_pairs(frame).to_dict("records") == [
+        {
+            "issuer_ca_id": 295810,
+            "serial": "655c8bb655cfec7b70ba9eeb9059be3f9cd",
+            "crtsh_ids": [19779099779, 19779100583],
+        },
+        {
+            "issuer_ca_id": 295813,
+            "serial": "676e3f05c270fa5af31a3a416ccc12fd074",
+            "crtsh_ids": [21155961688, 21155962885],
+        },
+        {
+            "issuer_ca_id": 295817,
+            "serial": "603cfef517089fefaa0fca914e8a9d38a59",
+            "crtsh_ids": [20600816078, 20600817466],
+        },
+    ]
+    row = frame.set_index("crtsh_id").loc[20213881401]
+    assert row["serial"] == "86a28e859ea6fd09130742534fc2b8e5" and row["crtsh_serial"].startswith("0086")
+    first = frame.set_index("crtsh_id").loc[21535723622]
+    assert first["first_seen"] == pd.Timestamp("2025-10-07T02:42:38.340", tz="UTC")
+    assert first["name_value"] == ["*.zxdev.com", "zxdev.com"]
+
+
+def test_real_identity_rows_without_result_count():
+    frame, problems = crtsh.parse_rows(realdata("crtsh_github.com_subdomains.json"))
+    assert problems == [] and len(frame) == 11
+    assert len(crtsh.find_precert_pairs(frame)) == 0
+    assert (frame["issuance_rows"] == 1).all()
+    assert frame.set_index("crtsh_id").loc[7998084684, "issuer_ca_id"] == 244621
+
+
+def test_saved_folder_reads_back_with_first_seen(upstream, tmp_path):
+    """`fetch crtsh --out DIR` then the certificate loader on DIR keeps crt.sh's id and entry time."""
+    certificates = pytest.importorskip("analysis.certificates")
+    out = tmp_path / "certs"
+    argv = ["fetch", "crtsh", "--spki", SPKI_REUSED, "--out", str(out), *crtsh_args(upstream, tmp_path)]
+    assert run_fetch(argv) == 0
+    frame, problems = certificates.load_certificates([str(out)])
+    assert problems == []
+    got = frame.set_index("crtsh_id").sort_index()
+    assert got.index.tolist() == [9100000001, 9100000002, 9100000003]
+    assert got.loc[9100000001, "is_precert"] and not got.loc[9100000002, "is_precert"]
+    assert got.loc[9100000002, "first_seen"] == pd.Timestamp("2019-03-01T10:02:04.123", tz="UTC")
+    assert set(got["spki_sha256"]) == {SPKI_REUSED}

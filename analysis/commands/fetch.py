@@ -40,8 +40,9 @@ def add_parser(subparsers) -> None:
         "crtsh",
         help="search crt.sh and download certificates",
         description="Search crt.sh (by SPKI SHA-256, identity or serial) or download by id. Without --out "
-        "the rows are printed; with --out every certificate is saved as crtsh-<id>.pem with an index "
-        "crtsh.csv (crt.sh id, first seen) that a later `keyreuse --certs DIR` reads.",
+        "the rows are printed; with --out every certificate is saved as <crt.sh id>.pem next to "
+        "crtsh.json (the crt.sh rows, with the entry time that becomes first_seen) for a later "
+        "`keyreuse --certs DIR`.",
     )
     c.add_argument("--spki", action="append", default=[], metavar="HEX", help="SPKI SHA-256 (64 hex)")
     c.add_argument(
@@ -51,7 +52,7 @@ def add_parser(subparsers) -> None:
         "--serial", action="append", default=[], metavar="HEX", help="serial number (any hex form)"
     )
     c.add_argument("--id", action="append", default=[], type=int, metavar="N", help="crt.sh certificate id")
-    c.add_argument("--out", metavar="DIR", help="save PEMs and crtsh.csv here")
+    c.add_argument("--out", metavar="DIR", help="save <id>.pem files and crtsh.json here")
     c.add_argument("--exclude-expired", action="store_true", help="only certificates not yet expired")
     c.add_argument("--format", choices=("table", "json", "csv"), default="table", help="stdout format")
     add_shared_options(c)
@@ -220,13 +221,13 @@ def run_crtsh(args: argparse.Namespace) -> int:
         "rows": len(rows),
         "certificates_saved": len(items),
         "out": str(args.out),
-        "index": str(index),
+        "rows_file": str(index),
         "errors": [p.to_dict() for p in problems],
     }
     if args.format == "json":
         print_json(summary)
     else:
-        print(f"{len(rows)} crt.sh rows, {len(items)} certificates saved in {args.out} (index {index})")
+        print(f"{len(rows)} crt.sh rows, {len(items)} certificates saved in {args.out} (rows in {index})")
     return _finish(problems)
 
 

@@ -15,7 +15,7 @@ time becomes ``first_seen``.
 
 from __future__ import annotations
 
-import csv
+import json
 import os
 import re
 import time
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OfflineMiss, Problem, UpstreamError
-from ..formats import TIME_DTYPE, format_serial, format_time, parse_serial
+from ..formats import TIME_DTYPE, format_serial, parse_serial
 from ..schema import REASON_NAMES
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
 
@@ -315,90 +315,84 @@ def fetch_spki_certificates(
 
 # --- saving for a later --certs DIR -------------------------------------------------------------
 
-INDEX_FILE = "crtsh.csv"
-INDEX_COLUMNS = (
-    "file",
-    "crtsh_id",
-    "first_seen",
-    "issuer_ca_id",
-    "issuer_name",
-    "serial",
-    "crtsh_serial",
-    "not_before",
-    "not_after",
-    "query",
-)
+ROWS_FILE = "crtsh.json"
+
+
+def _naive_iso(value) -> str | None:
+    """A UTC time as crt.sh writes it: ISO 8601 without a zone, fraction kept."""
+    if value is None or pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return ts.isoformat()
+
+
+def to_crtsh_rows(rows: pd.DataFrame) -> list[dict]:
+    """The rows frame back in crt.sh's JSON row format (serial_number as crt.sh wrote it)."""
+    out = []
+    for r in rows.to_dict("records"):
+        row = {
+            "issuer_ca_id": None if pd.isna(r["issuer_ca_id"]) else int(r["issuer_ca_id"]),
+            "issuer_name": None if pd.isna(r["issuer_name"]) else str(r["issuer_name"]),
+            "common_name": None if pd.isna(r["common_name"]) else str(r["common_name"]),
+            "name_value": "\n".join(r["name_value"]),
+            "id": int(r["crtsh_id"]),
+            "entry_timestamp": _naive_iso(r["first_seen"]),
+            "not_before": _naive_iso(r["not_before"]),
+            "not_after": _naive_iso(r["not_after"]),
+            "serial_number": str(r["crtsh_serial"]),
+        }
+        out.append(row)
+    return out
 
 
 def save_certificates(
     out_dir: str | os.PathLike, items: Iterable[tuple[bytes, dict]], rows: pd.DataFrame | None = None
 ) -> Path:
-    """Write ``crtsh-<id>.pem`` per certificate and the index ``crtsh.csv`` (merged with an index
-    already there) so that a later ``--certs DIR`` keeps crt.sh's ids and ``first_seen``.
-    Returns the index path."""
+    """Write ``<crt.sh id>.pem`` per certificate and ``crtsh.json``, the crt.sh rows (merged by id
+    with a ``crtsh.json`` already there), so that a later ``--certs DIR`` keeps crt.sh's ids and
+    entry times (``first_seen``). Returns the path of ``crtsh.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     by_id: dict[int, dict] = {}
-    index = out / INDEX_FILE
+    index = out / ROWS_FILE
     if index.exists():
-        with index.open(newline="", encoding="utf-8") as f:
-            for rec in csv.DictReader(f):
-                by_id[int(rec["crtsh_id"])] = rec
-    extra: dict[int, dict] = {}
+        try:
+            old = json.loads(index.read_text(encoding="utf-8"))
+        except ValueError:
+            old = []
+        for row in old if isinstance(old, list) else []:
+            if isinstance(row, dict) and "id" in row:
+                by_id[int(row["id"])] = row
     if rows is not None and len(rows):
-        for r in rows.to_dict("records"):
-            extra[int(r["crtsh_id"])] = r
+        for row in to_crtsh_rows(rows):
+            by_id[row["id"]] = row
     for pem, meta in items:
-        name = f"crtsh-{meta['crtsh_id']}.pem"
-        (out / name).write_bytes(pem)
-        r = extra.get(meta["crtsh_id"], {})
-        by_id[meta["crtsh_id"]] = {
-            "file": name,
-            "crtsh_id": meta["crtsh_id"],
-            "first_seen": _full_time(meta.get("first_seen")),
-            "issuer_ca_id": "" if meta.get("issuer_ca_id") is None else meta["issuer_ca_id"],
-            "issuer_name": meta.get("issuer_name") or "",
-            "serial": meta["serial"],
-            "crtsh_serial": meta.get("crtsh_serial", ""),
-            "not_before": format_time(r.get("not_before")) or "",
-            "not_after": format_time(r.get("not_after")) or "",
-            "query": "" if r.get("query") is None or pd.isna(r.get("query")) else r["query"],
-        }
-    with index.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        for crtsh_id in sorted(by_id):
-            w.writerow(by_id[crtsh_id])
+        (out / f"{int(meta['crtsh_id'])}.pem").write_bytes(pem)
+    tmp = index.with_name(index.name + ".tmp")
+    tmp.write_text(
+        json.dumps([by_id[k] for k in sorted(by_id)], indent=1, ensure_ascii=False) + "\n", "utf-8"
+    )
+    os.replace(tmp, index)
     return index
 
 
-def _full_time(value) -> str:
-    """ISO 8601 UTC keeping crt.sh's fraction of a second (this index is data, not display)."""
-    if value is None or pd.isna(value):
-        return ""
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.isoformat()
-
-
 def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:
-    """``crtsh.csv`` of a folder written by `save_certificates`: file name -> {crtsh_id,
+    """``crtsh.json`` of a folder written by `save_certificates`: PEM file name -> {crtsh_id,
     first_seen (UTC Timestamp or None), issuer_ca_id, serial}. Empty when there is none."""
-    index = Path(directory) / INDEX_FILE
+    index = Path(directory) / ROWS_FILE
     if not index.exists():
         return {}
-    out = {}
-    with index.open(newline="", encoding="utf-8") as f:
-        for rec in csv.DictReader(f):
-            out[rec["file"]] = {
-                "crtsh_id": int(rec["crtsh_id"]),
-                "first_seen": pd.Timestamp(rec["first_seen"]).tz_convert("UTC")
-                if rec.get("first_seen")
-                else None,
-                "issuer_ca_id": int(rec["issuer_ca_id"]) if rec.get("issuer_ca_id") else None,
-                "serial": rec.get("serial") or None,
-            }
-    return out
+    frame, _ = parse_rows(json.loads(index.read_text(encoding="utf-8")), source=str(index))
+    return {
+        f"{r['crtsh_id']}.pem": {
+            "crtsh_id": int(r["crtsh_id"]),
+            "first_seen": None if pd.isna(r["first_seen"]) else r["first_seen"],
+            "issuer_ca_id": None if pd.isna(r["issuer_ca_id"]) else int(r["issuer_ca_id"]),
+            "serial": r["serial"],
+        }
+        for r in frame.to_dict("records")
+    }
 
 
 # --- revocations from crt.sh's database ---------------------------------------------------------
