@@ -308,16 +308,22 @@ def workspace_files(dataset: Dataset) -> pd.DataFrame:
 # --- key reuse --------------------------------------------------------------------------------
 
 
-def analyse(dataset: Dataset, scope: str = "global", as_of: str | None = None):
-    """Load a data set's key-reuse inputs and run the rules (as of the data set's time)."""
+def load_inputs(dataset: Dataset):
+    """A data set's key-reuse inputs (certificates, revocations, compromised keys), read once."""
     from .inputs import load_keyreuse_inputs
 
-    inputs = load_keyreuse_inputs(
+    return load_keyreuse_inputs(
         dataset.files("certs"),
         dataset.files("crls"),
         dataset.files("revocations"),
         dataset.files("compromised"),
     )
+
+
+def analyse(dataset: Dataset, scope: str = "global", as_of: str | None = None, inputs=None):
+    """Run the key-reuse rules on a data set (as of the data set's time); `inputs` from
+    `load_inputs` when already read."""
+    inputs = inputs if inputs is not None else load_inputs(dataset)
     if inputs.certificates.empty:
         # keyreuse.find_key_reuse cannot handle zero certificates yet (a dtype cast fails); an empty
         # data set is normal here (just created), so answer with empty findings.
@@ -462,13 +468,13 @@ def key_table(findings, *, compromised_only: bool = False) -> pd.DataFrame:
             "SPKI SHA-256": k["spki_sha256"].astype(str),
             "Key type": k["key_type"].astype(str),
             "Issuances": k["issuances"].astype(int),
-            "Issuers": k["issuers"].map(_join_names),
-            "First issued (UTC)": _utc_text(k["first_issued"]),
-            "Last issued (UTC)": _utc_text(k["last_issued"]),
-            "Compromised at (UTC)": _utc_text(k["compromised_at"]),
-            "Compromise source": k["compromise_source"].map(short_source),
             "Issued after compromise": k["issued_after_compromise"].astype(int),
             "Revoked late": k["revocation_delays"].astype(int),
+            "Compromised at (UTC)": _utc_text(k["compromised_at"]),
+            "Compromise source": k["compromise_source"].map(short_source),
+            "First issued (UTC)": _utc_text(k["first_issued"]),
+            "Last issued (UTC)": _utc_text(k["last_issued"]),
+            "Issuers": k["issuers"].map(_join_names),
             "Compromised": k["key_compromised"].astype(bool),
         }
     )
@@ -497,11 +503,8 @@ def key_certificates(findings, spki: str) -> pd.DataFrame:
     sub = iss[iss["spki_sha256"] == spki].sort_values("issued_at", kind="stable")
     return pd.DataFrame(
         {
-            "Issuer": sub["issuer_dn"].astype(str),
             "Serial": sub["serial"].astype(str),
-            "Subject CN": sub["subject_cn"].astype("string").fillna(""),
             "Issued (UTC)": _utc_text(sub["issued_at"]),
-            "Issue time from": sub["issue_time_basis"].astype(str),
             "Expires (UTC)": _utc_text(sub["not_after"]),
             "Revoked (UTC)": _utc_text(sub["revoked_at"]),
             "Reason": sub["revocation_reason"].astype("string").fillna(""),
@@ -509,6 +512,9 @@ def key_certificates(findings, spki: str) -> pd.DataFrame:
             "Revoked late": sub["revocation_delay"].astype(bool),
             "Still valid": sub["remaining_valid"].astype(bool),
             "crt.sh": sub["crtsh_url"].astype(str),
+            "Subject CN": sub["subject_cn"].astype("string").fillna(""),
+            "Issue time from": sub["issue_time_basis"].astype(str),
+            "Issuer": sub["issuer_dn"].astype(str),
         }
     ).reset_index(drop=True)
 
@@ -529,118 +535,31 @@ def findings_json(findings) -> str:
 # --- events (issuance, revocations, compromise, the report's timeline) ------------------------
 
 
-def data_events(findings, keys: Iterable[str] | None = None) -> pd.DataFrame:
-    """Issuance, revocation and compromise events of the given keys (default: compromised keys).
+def events(findings, report: Mapping | None = None, keys: Iterable[str] | None = None) -> pd.DataFrame:
+    """`analysis.timeline.build_events`: the chosen keys' data events and the report's rows."""
+    from .timeline import build_events
 
-    Columns: when (UTC), kind ("issuance", "revocation", "compromise"), spki_sha256, key (short),
-    reason (revocations), detail.
-    """
-    iss = findings.issuances
-    if keys is None:
-        sub = iss[iss["key_compromised"]]
-    else:
-        sub = iss[iss["spki_sha256"].isin(list(keys))]
-    short = sub["spki_sha256"].str.slice(0, 12)
-    parts = [
-        pd.DataFrame(
-            {
-                "when": sub["issued_at"],
-                "kind": "issuance",
-                "spki_sha256": sub["spki_sha256"],
-                "key": short,
-                "reason": pd.Series(pd.NA, index=sub.index, dtype="string"),
-                "detail": "serial "
-                + sub["serial"].astype(str)
-                + " issued ("
-                + sub["issue_time_basis"].astype(str)
-                + ")"
-                + sub["violation"].map({True: ", after compromise", False: ""}).astype(str),
-            }
-        )
-    ]
-    rv = sub[sub["revoked_at"].notna()]
-    parts.append(
-        pd.DataFrame(
-            {
-                "when": rv["revoked_at"],
-                "kind": "revocation",
-                "spki_sha256": rv["spki_sha256"],
-                "key": short[rv.index],
-                "reason": rv["revocation_reason"].astype("string"),
-                "detail": "serial "
-                + rv["serial"].astype(str)
-                + " revoked: "
-                + rv["revocation_reason"].astype(str),
-            }
-        )
-    )
-    cp = sub[sub["compromised_at"].notna()].drop_duplicates("spki_sha256")
-    parts.append(
-        pd.DataFrame(
-            {
-                "when": cp["compromised_at"],
-                "kind": "compromise",
-                "spki_sha256": cp["spki_sha256"],
-                "key": short[cp.index],
-                "reason": pd.Series(pd.NA, index=cp.index, dtype="string"),
-                "detail": "key compromised: " + cp["compromise_source"].map(short_source),
-            }
-        )
-    )
-    out = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
-    out["when"] = pd.to_datetime(out["when"], utc=True)
-    return out.sort_values(["when", "kind"], kind="stable").reset_index(drop=True)
+    return build_events(findings, report, keys=keys)
 
 
-def report_events(report: Mapping | None) -> pd.DataFrame:
-    """The report's own timeline rows: when (UTC), stated (as written), text, inferred year, line."""
-    cols = ["when", "stated", "text", "inferred_year", "source_line"]
-    rows = (report or {}).get("timeline") or []
-    if not rows:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}).assign(
-            when=pd.Series([], dtype="datetime64[ns, UTC]")
-        )
-    df = pd.DataFrame(
+def events_table(ev: pd.DataFrame) -> pd.DataFrame:
+    """The events frame with readable names (times as ISO UTC text), oldest first."""
+    is_report = ev["kind"] == "report"
+    stated = ev["stated"].astype("string").fillna("") + ev["inferred_year"].map(
+        {True: " (year inferred)"}
+    ).astype("string").fillna("")
+    return pd.DataFrame(
         {
-            "when": pd.to_datetime(
-                [r.get("when_utc") for r in rows], utc=True, errors="coerce", format="ISO8601"
-            ),
-            "stated": [r.get("when") for r in rows],
-            "text": [r.get("text") for r in rows],
-            "inferred_year": [bool(r.get("inferred_year")) for r in rows],
-            "source_line": [r.get("source_line") for r in rows],
+            "When (UTC)": _utc_text(ev["time"]),
+            "Source": is_report.map({True: "report", False: "data"}),
+            "Event": ev["kind"].astype(str),
+            "Key": ev["key"].astype("string").str.slice(0, 12).fillna(""),
+            "Certificate": ev["certificate"].astype("string").fillna(""),
+            "Detail": ev["text"].astype(str),
+            "From": ev["source"].map(short_source),
+            "As stated": stated.where(is_report, ""),
         }
-    )
-    return df
-
-
-def events_table(events: pd.DataFrame, rep: pd.DataFrame) -> pd.DataFrame:
-    """Data and report events together, oldest first, with readable names (times ISO UTC)."""
-    a = pd.DataFrame(
-        {
-            "When (UTC)": events["when"],
-            "Source": "data",
-            "Event": events["kind"],
-            "Key": events["key"],
-            "Detail": events["detail"],
-            "As stated": "",
-        }
-    )
-    b = pd.DataFrame(
-        {
-            "When (UTC)": rep["when"],
-            "Source": "report",
-            "Event": "report timeline",
-            "Key": "",
-            "Detail": rep["text"],
-            "As stated": rep["stated"].astype(str)
-            + rep["inferred_year"].map({True: " (year inferred)", False: ""}).astype(str),
-        }
-    )
-    out = pd.concat([x for x in (a, b) if len(x)] or [a], ignore_index=True)
-    out = out.sort_values("When (UTC)", kind="stable").reset_index(drop=True)
-    out["When (UTC)"] = _utc_text(out["When (UTC)"])
-    return out
+    ).reset_index(drop=True)
 
 
 def report_zone(report: Mapping | None) -> str | None:

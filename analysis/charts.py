@@ -54,7 +54,8 @@ def _iso(series: pd.Series) -> pd.Series:
 
 
 def _time_axis(title: str) -> alt.Axis:
-    return alt.Axis(title=title, labelOverlap=True, format="%Y-%m", formatType="utc")
+    # The scale is UTC, so the labels are UTC; formatType "utc" on top of it breaks the format.
+    return alt.Axis(title=title, labelOverlap=True, format="%Y-%m")
 
 
 def _empty(title: str, message: str) -> alt.Chart:
@@ -192,7 +193,6 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
 
 def key_timeline(
     events: pd.DataFrame,
-    report_events: pd.DataFrame | None = None,
     *,
     title: str = "Issuance, revocation and compromise per key",
     zone_note: str = "UTC",
@@ -200,76 +200,88 @@ def key_timeline(
     """One row per key: issuances (bucketed so marks stay under the cap), revocations coloured by
     reason, the key's compromise time, and the report's own timeline events as vertical rules.
 
-    `events` is `app_data.data_events` (when, kind, key, reason, detail); `report_events` is
-    `app_data.report_events` (when, stated, text). Pan and zoom on the time axis.
+    `events` is `analysis.timeline.build_events` (time, kind, key, text, reason, stated; kind
+    "report" rows have no key). Pan and zoom on the time axis.
     """
-    if events.empty and (report_events is None or report_events.empty):
+    data = events[(events["kind"] != "report") & events["time"].notna()]
+    report = events[(events["kind"] == "report") & events["time"].notna()]
+    if data.empty and report.empty:
         return _empty(
             title, "No events: load certificates with compromised keys, or a report with a timeline"
         )
-    ev = events.copy()
-    ev["event"] = ev["kind"]
-    after = ev["detail"].astype(str).str.endswith("after compromise")
-    ev.loc[(ev["kind"] == "issuance") & after, "event"] = "issuance after compromise"
-    ev.loc[ev["kind"] == "compromise", "event"] = "compromise time"
-    rev = ev["kind"] == "revocation"
-    ev.loc[rev, "event"] = "revoked: " + ev.loc[rev, "reason"].fillna("unspecified").astype(str)
-    budget = MAX_MARKS - (0 if report_events is None else len(report_events))
+    ev = pd.DataFrame(
+        {
+            "when": data["time"],
+            "key": data["key"].astype(str).str.slice(0, 12),
+            "event": data["kind"].astype(str),
+            "detail": data["text"].astype(str),
+        }
+    )
+    after = data["text"].astype(str).str.contains("after the key's compromise", regex=False)
+    ev.loc[(data["kind"] == "issuance") & after, "event"] = "issuance after compromise"
+    ev.loc[data["kind"] == "compromise", "event"] = "compromise time"
+    rev = data["kind"] == "revocation"
+    ev.loc[rev, "event"] = "revoked: " + data.loc[rev, "reason"].fillna("unspecified").astype(str)
+    budget = MAX_MARKS - len(report)
     freq, word = pick_bucket(ev["when"], ev["key"] + "|" + ev["event"], limit=max(budget, 100))
-    ev["bucket"] = _floor(ev["when"], freq)
-    agg = (
-        ev.groupby(["key", "event", "bucket"], observed=True)
-        .agg(n=("when", "size"), first=("when", "min"), last=("when", "max"), detail=("detail", "first"))
-        .reset_index()
-    )
-    agg["when"] = _iso(agg["first"])
-    agg["last"] = _iso(agg["last"])
-    agg["bucket"] = _iso(agg["bucket"])
-    agg["detail"] = agg["detail"].where(agg["n"] == 1, agg["n"].astype(str) + " events in this " + word)
-    reasons = sorted(e for e in agg["event"].unique() if e.startswith("revoked: "))
-    domain = ["issuance", "issuance after compromise", "compromise time", *reasons]
-    colors = [
-        EVENT_COLORS.get(d) or REASON_COLORS.get(d.removeprefix("revoked: "), "#6c757d") for d in domain
-    ]
-    shapes = ["circle", "circle", "diamond", *["triangle-down"] * len(reasons)]
     x_scale = alt.Scale(type="utc", padding=14)
-    x = alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})"))
-    zoom = alt.selection_interval(bind="scales", encodings=["x"])
-    points = (
-        alt.Chart(agg)
-        .mark_point(filled=True, opacity=0.85)
-        .encode(
-            x=x,
-            y=alt.Y("key:N", title="Key (SPKI SHA-256, first 12 hex)", sort=None),
-            color=alt.Color(
-                "event:N",
-                title="Event",
-                scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="bottom", columns=3),
-            ),
-            shape=alt.Shape("event:N", scale=alt.Scale(domain=domain, range=shapes), legend=None),
-            size=alt.Size("n:Q", title=f"Events per {word}", scale=alt.Scale(range=[30, 300]), legend=None),
-            tooltip=[
-                alt.Tooltip("key:N", title="Key"),
-                alt.Tooltip("event:N", title="Event"),
-                alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="When (UTC)"),
-                alt.Tooltip("n:Q", title="Events"),
-                alt.Tooltip("detail:N", title="Detail"),
-            ],
+    layers = []
+    domain = ["issuance", "issuance after compromise", "compromise time"]
+    if len(ev):
+        ev["bucket"] = _floor(ev["when"], freq)
+        agg = (
+            ev.groupby(["key", "event", "bucket"], observed=True)
+            .agg(n=("when", "size"), first=("when", "min"), detail=("detail", "first"))
+            .reset_index()
         )
-        .add_params(zoom)
-    )
-    layers = [points]
-    if report_events is not None and len(report_events):
-        rep = report_events.dropna(subset=["when"]).copy()
-        rep["when"] = _iso(rep["when"])
-        rep["stated"] = rep["stated"].astype(str)
-        rep["text"] = rep["text"].astype(str).str.slice(0, 200)
+        agg["when"] = _iso(agg["first"])
+        agg = agg.drop(columns=["first", "bucket"])
+        agg["detail"] = agg["detail"].where(agg["n"] == 1, agg["n"].astype(str) + " events in this " + word)
+        domain += sorted(e for e in agg["event"].unique() if e.startswith("revoked: "))
+        colors = [
+            EVENT_COLORS.get(d) or REASON_COLORS.get(d.removeprefix("revoked: "), "#6c757d") for d in domain
+        ]
+        shapes = ["circle", "circle", "diamond", *["triangle-down"] * (len(domain) - 3)]
+        zoom = alt.selection_interval(bind="scales", encodings=["x"])
+        layers.append(
+            alt.Chart(agg)
+            .mark_point(filled=True, opacity=0.85)
+            .encode(
+                x=alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})")),
+                y=alt.Y("key:N", title="Key (SPKI SHA-256, first 12 hex)", sort=None),
+                color=alt.Color(
+                    "event:N",
+                    title="Event",
+                    scale=alt.Scale(domain=domain, range=colors),
+                    legend=alt.Legend(orient="bottom", columns=3),
+                ),
+                shape=alt.Shape("event:N", scale=alt.Scale(domain=domain, range=shapes), legend=None),
+                size=alt.Size(
+                    "n:Q", title=f"Events per {word}", scale=alt.Scale(range=[30, 300]), legend=None
+                ),
+                tooltip=[
+                    alt.Tooltip("key:N", title="Key"),
+                    alt.Tooltip("event:N", title="Event"),
+                    alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="When (UTC)"),
+                    alt.Tooltip("n:Q", title="Events"),
+                    alt.Tooltip("detail:N", title="Detail"),
+                ],
+            )
+            .add_params(zoom)
+        )
+    if len(report):
+        rep = pd.DataFrame(
+            {
+                "when": _iso(report["time"]),
+                "stated": report["stated"].astype(str),
+                "text": report["text"].astype(str).str.slice(0, 200),
+            }
+        )
         layers.append(
             alt.Chart(rep)
             .mark_rule(color="#6f42c1", strokeDash=[2, 2], strokeWidth=1.5)
             .encode(
-                x=alt.X("when:T", scale=x_scale),
+                x=alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})")),
                 tooltip=[
                     alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="Report event (UTC)"),
                     alt.Tooltip("stated:N", title="As stated"),
@@ -284,7 +296,7 @@ def key_timeline(
             "Drag to pan, scroll to zoom.",
         ),
         # A step per key row: a fixed height with a discrete y axis collapses in Streamlit's renderer.
-        height=alt.Step(26),
+        height=alt.Step(26) if len(ev) else 120,
     )
 
 

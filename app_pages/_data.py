@@ -44,9 +44,14 @@ def ds_args(ds: app_data.Dataset | None = None) -> tuple[str, str, str]:
 # --- key reuse ---------------------------------------------------------------------------------
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading certificates and revocations…")
+@st.cache_resource(max_entries=2, show_spinner="Reading certificates and revocations…")
+def _inputs(key: str, fingerprint: str):
+    return app_data.load_inputs(app_data.get_dataset(key))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Applying the key-reuse rules…")
 def _findings(key: str, fingerprint: str, scope: str):
-    return app_data.analyse(app_data.get_dataset(key), scope=scope)
+    return app_data.analyse(app_data.get_dataset(key), scope=scope, inputs=_inputs(key, fingerprint))
 
 
 def findings(key: str, fingerprint: str, scope: str):
@@ -100,17 +105,15 @@ def timeline(key: str, fingerprint: str, scope: str, spkis: tuple[str, ...], wit
     from analysis import charts
 
     f = findings(key, fingerprint, scope)
-    events = app_data.data_events(f, keys=spkis)
     rep_dict = report(key, fingerprint)["report"] if with_report else None
-    rep = app_data.report_events(rep_dict)
-    zone = app_data.report_zone(rep_dict)
-    chart = charts.key_timeline(events, rep)
+    ev = app_data.events(f, rep_dict, keys=spkis)
+    n_report = int((ev["kind"] == "report").sum())
     return {
-        "spec": chart.to_dict(),
-        "table": app_data.events_table(events, rep),
-        "zone": zone,
-        "n_events": int(len(events)),
-        "n_report": int(len(rep)),
+        "spec": charts.key_timeline(ev).to_dict(),
+        "table": app_data.events_table(ev),
+        "zone": app_data.report_zone(rep_dict),
+        "n_events": int(len(ev)) - n_report,
+        "n_report": n_report,
     }
 
 
@@ -163,6 +166,7 @@ def clear_caches() -> None:
     """After a new upload or fetch (fingerprints change anyway; this frees the memory)."""
     st.cache_data.clear()
     _findings.clear()
+    _inputs.clear()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

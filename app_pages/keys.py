@@ -50,7 +50,7 @@ if spki:
         hide_index=True,
         column_config={
             "crt.sh": st.column_config.LinkColumn("crt.sh", display_text="open"),
-            "Serial": st.column_config.TextColumn(width="small"),
+            "Serial": st.column_config.TextColumn(width="medium"),
         },
         key="keys_certs",
     )

@@ -73,7 +73,7 @@ def test_demo_charts_stay_small_and_say_utc():
     f = app_data.analyse(ds)
     report, _, _ = app_data.load_dataset_report(ds)
     over = charts.issuance_over_time(f.issuances)
-    tl = charts.key_timeline(app_data.data_events(f), app_data.report_events(report))
+    tl = charts.key_timeline(app_data.events(f, report))
     for chart in (over, tl):
         assert charts.count_marks(chart) <= charts.MAX_MARKS
     bars = [r for rows in over.to_dict()["datasets"].values() for r in rows if "category" in r]
@@ -91,15 +91,14 @@ def test_big_inputs_are_aggregated_below_the_cap(n):
     sub = _issuances(n, keys=40, seed=2)
     events = pd.DataFrame(
         {
-            "when": sub["issued_at"],
+            "time": sub["issued_at"],
             "kind": "issuance",
-            "spki_sha256": sub["spki_sha256"],
-            "key": sub["spki_sha256"].str.slice(0, 12),
-            "reason": pd.NA,
-            "detail": "issued",
+            "key": sub["spki_sha256"],
+            "reason": None,
+            "text": "issued",
         }
     )
-    tl = charts.key_timeline(events, None)
+    tl = charts.key_timeline(events)
     assert charts.count_marks(tl) <= charts.MAX_MARKS
     assert "grouped per day" not in _spec_text(tl)
 
@@ -119,8 +118,9 @@ def test_pick_bucket_by_hand():
 def test_empty_inputs_say_what_is_missing():
     empty = _issuances(0, keys=1)
     assert "No certificates loaded" in _spec_text(charts.issuance_over_time(empty))
-    ev = pd.DataFrame(columns=["when", "kind", "spki_sha256", "key", "reason", "detail"])
-    assert "No events" in _spec_text(charts.key_timeline(ev, None))
+    from analysis.timeline import build_events
+
+    assert "No events" in _spec_text(charts.key_timeline(build_events()))
     assert "No bugs match" in _spec_text(
         charts.bugs_per_year(pd.DataFrame(columns=["year", "total", "open", "closed"]))
     )
