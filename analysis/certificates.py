@@ -235,20 +235,61 @@ def _iter_pem_blocks(
         pos = e.end()
 
 
-def _load_pem_range(path: str, label: str, start: int, stop: int | None, names: bool) -> _Columns:
-    cols = _Columns(names=names)
-    with open(path, "rb") as fh:
-        for index, (offset, der, reason) in enumerate(_iter_pem_blocks(fh, label, start, stop)):
-            _add_block(cols, label, index, offset, der, reason)
-    return cols
+FLUSH_ROWS = 65536  # column lists become an Arrow-backed frame every this many certificates
 
 
 def _load_pem_range_frame(
-    path: str, label: str, start: int, stop: int | None, names: bool
-) -> tuple[pd.DataFrame, list[Problem], int]:
-    """A worker's share: (frame, problems, blocks seen). Frames pickle compactly (Arrow strings)."""
-    cols = _load_pem_range(path, label, start, stop, names)
-    return cols.to_frame(), cols.problems, len(cols.cert_sha256) + len(cols.problems)
+    path: str, label: str, start: int, stop: int | None, names: bool, spill_dir: str | None = None
+) -> tuple[list, list[Problem], int]:
+    """Read the PEM blocks starting in [start, stop): (chunks, problems, blocks seen).
+
+    Python lists cost ~10x the memory of a frame, so they are flushed into frames as they fill.
+    In a worker (`spill_dir` set) each chunk is written as an Arrow file and its path returned:
+    pickling Arrow-backed frames back to the parent costs ~3x their size in transient memory.
+    """
+    cols = _Columns(names=names)
+    chunks: list = []
+    seen = 0
+    with open(path, "rb") as fh:
+        for index, (offset, der, reason) in enumerate(_iter_pem_blocks(fh, label, start, stop)):
+            _add_block(cols, label, index, offset, der, reason)
+            seen = index + 1
+            if len(cols.cert_sha256) >= FLUSH_ROWS:
+                chunks.append(_spill(cols.to_frame(), spill_dir, start, len(chunks)))
+                cols = _Columns(
+                    names=names, problems=cols.problems, _issuers=cols._issuers, _key_types=cols._key_types
+                )
+    if cols.cert_sha256 or not chunks:
+        chunks.append(_spill(cols.to_frame(), spill_dir, start, len(chunks)))
+    return chunks, cols.problems, seen
+
+
+def _spill(frame: pd.DataFrame, spill_dir: str | None, start: int, n: int) -> pd.DataFrame | str:
+    if spill_dir is None:
+        return frame
+    import pyarrow.feather as feather
+
+    path = os.path.join(spill_dir, f"{start:015d}-{n:06d}.arrow")
+    feather.write_feather(frame, path, compression="uncompressed")
+    return path
+
+
+def _unspill(chunk: pd.DataFrame | str) -> pd.DataFrame:
+    if isinstance(chunk, pd.DataFrame):
+        return chunk
+    import pyarrow.feather as feather
+
+    frame = feather.read_table(chunk).to_pandas()
+    # Arrow gives lists back as arrays; the frame holds lists.
+    frame["san_dns"] = pd.Series(
+        [v.tolist() if isinstance(v, np.ndarray) else v for v in frame["san_dns"]], dtype="object"
+    )
+    return frame
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _add_block(
@@ -262,12 +303,7 @@ def _add_block(
     try:
         cols.add(der, label, index + 1, offset)
     except _der.DERError as exc:
-        reason = _fallback_reason(der, exc)
-        cols.problems.append(Problem(label, position, reason))
-
-
-def _fallback_reason(der: bytes, exc: Exception) -> str:
-    return f"not a valid certificate: {exc}"
+        cols.problems.append(Problem(label, position, f"not a valid certificate: {exc}"))
 
 
 def _split_points(path: str, parts: int) -> list[int]:
@@ -296,25 +332,30 @@ def _mp_context():
 def _load_pem_file(path: str, label: str, names: bool, workers: int) -> tuple[pd.DataFrame, list[Problem]]:
     size = os.path.getsize(path)
     if workers <= 1 or size < PARALLEL_MIN_BYTES:
-        frame, problems, _ = _load_pem_range_frame(path, label, 0, None, names)
-        return frame, problems
+        chunks, problems, _ = _load_pem_range_frame(path, label, 0, None, names)
+        return _concat(chunks), problems
+    import tempfile
+
     points = _split_points(path, workers)
     ranges = list(zip(points[:-1], points[1:], strict=True))
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-        futures = [pool.submit(_load_pem_range_frame, path, label, a, b, names) for a, b in ranges]
-        parts = [f.result() for f in futures]
-    frames, problems, shift = [], [], 0
-    for frame, probs, seen in parts:
-        if shift:
-            # Block numbers restart in each worker's range; renumber from the file's start.
-            frame["_block"] = frame["_block"] + shift
-            frame["source"] = _sources([label] * len(frame), frame["_block"].to_numpy())
-            probs = [Problem(p.input, _renumber_position(p.position, shift), p.reason) for p in probs]
-        frames.append(frame)
-        problems.extend(probs)
-        shift += seen
-    frames = [f for f in frames if len(f)]
-    return (pd.concat(frames, ignore_index=True) if frames else _Columns().to_frame()), problems
+    with tempfile.TemporaryDirectory(prefix="ca-incidents-") as spill:
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+            futures = [pool.submit(_load_pem_range_frame, path, label, a, b, names, spill) for a, b in ranges]
+            parts = [f.result() for f in futures]
+        frames, problems, shift = [], [], 0
+        for chunks, probs, seen in parts:
+            for chunk in chunks:
+                frame = _unspill(chunk)
+                if shift and len(frame):
+                    # Block numbers restart in each worker's range; renumber from the file's start.
+                    frame["_block"] = frame["_block"] + shift
+                    frame["source"] = _sources([label] * len(frame), frame["_block"].to_numpy())
+                frames.append(frame)
+            if shift:
+                probs = [Problem(p.input, _renumber_position(p.position, shift), p.reason) for p in probs]
+            problems.extend(probs)
+            shift += seen
+        return _concat(frames), problems
 
 
 def _renumber_position(position: str | None, shift: int) -> str | None:
