@@ -488,12 +488,15 @@ def _apply_crtsh_meta(df: pd.DataFrame, meta: dict[int, dict]) -> None:
     ids = df["source"].str.extract(r"(?:^|[/\\])(\d+)\.(?:pem|crt|der|cer)(?:#block 1)?$")[0]
     crtsh_id = pd.array(pd.to_numeric(ids, errors="coerce"), dtype="Int64")
     df["crtsh_id"] = crtsh_id
-    seen = []
+    seen, ca_ids = [], []
     for value in crtsh_id:
         row = meta.get(int(value)) if value is not pd.NA else None
         ts = row.get("entry_timestamp") if row else None
         seen.append(parse_time(ts) if ts else None)
+        ca_ids.append(row.get("issuer_ca_id") if row else None)
     df["first_seen"] = pd.Series(pd.to_datetime(seen, utc=True), index=df.index).astype(TIME_DTYPE)
+    # crt.sh's issuer id, for revocation lookups in its database (--crtsh-revocations).
+    df["issuer_ca_id"] = pd.array(ca_ids, dtype="Int64")
 
 
 def load_certificate_bytes(data: bytes, source: str = "<bytes>") -> tuple[pd.DataFrame, list[Problem]]:

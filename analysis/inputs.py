@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -18,7 +17,7 @@ from .certificates import load_certificates
 from .errors import Problem
 from .keyreuse import Findings, find_key_reuse
 from .keys import load_compromised_keys
-from .revocations import CRLInfo, RevocationData, load_revocations
+from .revocations import RevocationData, load_revocations
 from .schema import coerce_certificates, empty_compromised_keys, empty_revocations
 
 PathLike = str | os.PathLike
@@ -64,13 +63,6 @@ class KeyReuseInputs:
             problems=self.problems + other.problems,
             inputs=self.inputs + other.inputs,
         )
-
-
-def _count_by_source(frame: pd.DataFrame, path: str) -> int:
-    if frame.empty:
-        return 0
-    src = frame["source"].astype(str)
-    return int((src.str.startswith(path + "#") | (src == path) | src.str.contains(path, regex=False)).sum())
 
 
 def load_keyreuse_inputs(
@@ -122,11 +114,3 @@ def load_keyreuse_inputs(
     comp_frames = [f for f in comp_frames if len(f)]
     comp = pd.concat(comp_frames, ignore_index=True) if comp_frames else empty_compromised_keys()
     return KeyReuseInputs(certificates, rev, comp, problems, inputs)
-
-
-def crl_infos(inputs: KeyReuseInputs) -> Sequence[CRLInfo]:
-    return inputs.revocations.crls
-
-
-def existing(paths: Iterable[Path]) -> list[Path]:
-    return [p for p in paths if p.exists()]

@@ -87,7 +87,7 @@ def names(draw):
 def certificates(draw):
     key_name = draw(st.sampled_from(sorted(KEYS)))
     nb = draw(st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2090, 1, 1))).replace(
-        microsecond=0, tzinfo=dt.timezone.utc
+        microsecond=0, tzinfo=dt.UTC
     )
     lifetime = draw(st.integers(1, 40000))
     builder = (
@@ -175,7 +175,7 @@ def test_fast_path_agrees_with_cryptography(generated):
 
 
 def test_generalized_time_after_2049_round_trip():
-    nb = dt.datetime(2049, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+    nb = dt.datetime(2049, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "late")]))
@@ -183,7 +183,7 @@ def test_generalized_time_after_2049_round_trip():
         .public_key(KEYS["EC-P256"].public_key())
         .serial_number(1)
         .not_valid_before(nb)
-        .not_valid_after(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc))
+        .not_valid_after(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC))
         .sign(SIGNER, hashes.SHA256())
     )
     df, _ = load_certificates(cert.public_bytes(serialization.Encoding.DER))

@@ -120,6 +120,12 @@ def analyse_from_args(args: argparse.Namespace) -> tuple[Findings, bool]:
         inputs, upstream_failed = net.add_network_inputs(inputs, args, crl_urls=urls)
     if inputs.certificates.empty:
         report_problems(inputs.problems)
+        if upstream_failed:
+            from ..errors import UpstreamError
+
+            raise UpstreamError(
+                "(upstreams)", None, reason="no certificates could be had; see the failures above"
+            )
         raise UsageError("no usable certificates in the inputs (see the skipped items above)")
     findings = inputs.analyse(scope=args.scope, as_of=as_of)
     if args.demo and args.as_of is None:
