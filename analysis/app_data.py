@@ -506,7 +506,7 @@ def key_certificates(findings, spki: str) -> pd.DataFrame:
             "Serial": sub["serial"].astype(str),
             "Issued (UTC)": _utc_text(sub["issued_at"]),
             "Expires (UTC)": _utc_text(sub["not_after"]),
-            "Revoked (UTC)": _utc_text(sub["revoked_at"]),
+            "Revoked (UTC)": _utc_text(sub["revoked_at"]).fillna("not revoked"),
             "Reason": sub["revocation_reason"].astype("string").fillna(""),
             "After compromise": sub["violation"].astype(bool),
             "Revoked late": sub["revocation_delay"].astype(bool),
@@ -551,13 +551,13 @@ def events_table(ev: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "When (UTC)": _utc_text(ev["time"]),
+            "As stated": stated.where(is_report, ""),
             "Source": is_report.map({True: "report", False: "data"}),
             "Event": ev["kind"].astype(str),
             "Key": ev["key"].astype("string").str.slice(0, 12).fillna(""),
-            "Certificate": ev["certificate"].astype("string").fillna(""),
             "Detail": ev["text"].astype(str),
+            "Certificate": ev["certificate"].astype("string").fillna(""),
             "From": ev["source"].map(short_source),
-            "As stated": stated.where(is_report, ""),
         }
     ).reset_index(drop=True)
 

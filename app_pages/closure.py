@@ -64,11 +64,12 @@ c1.download_button(
     on_click="ignore",
     key="closure_download",
 )
-appendix, n_rows = _data.appendix_csv(*args)
+# The appendix is built when the button is pressed (a callable), not on every visit.
+n_rows = _data.overview(*args)["summary"]["issuances_with_compromised_keys"]
 is_csv = n_rows < 10_000
 c2.download_button(
     f"Download appendix ({n_rows:,} certificates, {'CSV' if is_csv else 'crt.sh links'})",
-    appendix,
+    lambda: _data.appendix_csv(*args)[0],
     file_name=f"appendix-{ds.key}.{'csv' if is_csv else 'txt'}",
     mime="text/csv" if is_csv else "text/plain",
     on_click="ignore",

@@ -64,14 +64,14 @@ st.caption(
 c1, c2 = st.columns(2)
 c1.download_button(
     "Download findings (JSON)",
-    _data.findings_json(*args),
+    lambda: _data.findings_json(*args),
     file_name=f"keyreuse-{ds.key}.json",
     mime="application/json",
     on_click="ignore",
 )
 c2.download_button(
     "Download violations (CSV)",
-    _data.violations_csv(*args),
+    lambda: _data.violations_csv(*args),
     file_name=f"violations-{ds.key}.csv",
     mime="text/csv",
     on_click="ignore",

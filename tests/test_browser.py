@@ -171,6 +171,11 @@ def test_every_page_upload_and_download(server, page):
     text = Path(dl.value.path()).read_text(encoding="utf-8")
     assert text.startswith("### Report Closure Summary")
     assert ATTESTATION in text
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download appendix (41 certificates, CSV)").click()
+    rows = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("Precertificate SHA-256 hash,Certificate SHA-256 hash,Subject,Issuer")
+    assert len(rows) == 1 + 41  # the 41 certificates on the eight compromised keys
     _shot(page, "5-closure")
 
     _open(page, server, "incidents", "Median days to close")
