@@ -64,30 +64,32 @@ class _Columns:
     _key_types: dict = field(default_factory=dict)
 
     def add(self, der: bytes, label: str, block: int, offset: int) -> None:
-        raw = _der.parse_certificate(der)
-        issuer = self._issuers.get(raw.issuer)
+        (cert_sha, spki_sha, serial, issuer_der, subject_der, spki, nb, na, precert, ca, sct, san, _dp) = (
+            _der.parse_certificate_fields(der)
+        )
+        issuer = self._issuers.get(issuer_der)
         if issuer is None:
-            issuer = self._issuers[raw.issuer] = _render_name(raw.issuer, der, "issuer")
-        kt = self._key_types.get(raw.spki_sha256)
+            issuer = self._issuers[issuer_der] = _render_name(issuer_der, der, "issuer")
+        kt = self._key_types.get(spki_sha)
         if kt is None:
-            kt = self._key_types[raw.spki_sha256] = _der.key_type(raw.spki)
+            kt = self._key_types[spki_sha] = _der.key_type(spki)
         if self.names:
-            subject_dn, subject_cn, sans = _subject_fields(raw, der)
+            subject_dn, subject_cn, sans = _subject_fields(subject_der, san, der)
         else:
             subject_dn = subject_cn = sans = None
-        self.cert_sha256.append(raw.cert_sha256)
-        self.spki_sha256.append(raw.spki_sha256)
+        self.cert_sha256.append(cert_sha)
+        self.spki_sha256.append(spki_sha)
         self.issuer_dn.append(issuer)
-        self.serial.append(format(raw.serial, "x") if raw.serial >= 0 else "-" + format(-raw.serial, "x"))
+        self.serial.append(format(serial, "x") if serial >= 0 else "-" + format(-serial, "x"))
         self.subject_dn.append(subject_dn)
         self.subject_cn.append(subject_cn)
         self.san_dns.append(sans)
-        self.not_before.append(raw.not_before_us)
-        self.not_after.append(raw.not_after_us)
-        self.is_precert.append(raw.is_precert)
-        self.is_ca.append(raw.is_ca)
+        self.not_before.append(nb)
+        self.not_after.append(na)
+        self.is_precert.append(precert)
+        self.is_ca.append(ca)
         self.key_type.append(kt)
-        self.sct_time.append(-1 if raw.sct_us is None else raw.sct_us)
+        self.sct_time.append(-1 if sct is None else sct)
         self.label.append(label)
         self.block.append(block)
         self.offset.append(offset)
@@ -170,10 +172,10 @@ def _render_name(name: bytes, der: bytes, which: str) -> str:
         return (cert.issuer if which == "issuer" else cert.subject).rfc4514_string()
 
 
-def _subject_fields(raw: _der.RawCert, der: bytes) -> tuple[str, str | None, list[str]]:
+def _subject_fields(subject: bytes, san: bytes | None, der: bytes) -> tuple[str, str | None, list[str]]:
     try:
-        subject_dn = _der.name_to_rfc4514(raw.subject)
-        cns = _der.common_names(raw.subject)
+        subject_dn = _der.name_to_rfc4514(subject)
+        cns = _der.common_names(subject)
     except _der.DERError:
         from cryptography import x509
 
@@ -183,7 +185,7 @@ def _subject_fields(raw: _der.RawCert, der: bytes) -> tuple[str, str | None, lis
             a.value if isinstance(a.value, str) else a.value.hex()
             for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         ]
-    sans = _der.san_dns_names(raw.san) if raw.san is not None else []
+    sans = _der.san_dns_names(san) if san is not None else []
     return subject_dn, (cns[-1] if cns else None), sans  # the most specific CN
 
 
@@ -527,7 +529,7 @@ def fill_names(df: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
         if der is None:
             continue
         raw = _der.parse_certificate(der)
-        dn, cn, sans = _subject_fields(raw, der)
+        dn, cn, sans = _subject_fields(raw.subject, raw.san, der)
         df.at[i, "subject_dn"] = dn
         df.at[i, "subject_cn"] = cn
         df.at[i, "san_dns"] = sans

@@ -179,34 +179,99 @@ def build_issuances(certs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     ]
     if certs.empty:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}), []
-    c = certs.copy()
+    wanted = [
+        "cert_sha256",
+        "spki_sha256",
+        "issuer_dn",
+        "serial",
+        "subject_dn",
+        "subject_cn",
+        "san_dns",
+        "not_before",
+        "not_after",
+        "is_precert",
+        "is_ca",
+        "key_type",
+        "crtsh_id",
+        "first_seen",
+        "source",
+    ]
+    c = certs[[col for col in wanted if col in certs.columns]].copy()
     c["issuer_key"] = _issuer_keys(c["issuer_dn"])
-    sct = c["sct_time"] if "sct_time" in c.columns else pd.Series(pd.NaT, index=c.index, dtype=TIME_DTYPE)
+    sct = (
+        certs["sct_time"]
+        if "sct_time" in certs.columns
+        else pd.Series(pd.NaT, index=c.index, dtype=TIME_DTYPE)
+    )
     c["_sct_final"] = sct.where(~c["is_precert"])
     c["_final_sha"] = c["cert_sha256"].where(~c["is_precert"])
     c["_pre_sha"] = c["cert_sha256"].where(c["is_precert"])
     # Final certificates first, so `first` takes their names when both are loaded.
-    c = c.sort_values("is_precert", kind="stable")
-    g = c.groupby(["issuer_key", "serial", "spki_sha256"], sort=False, dropna=False)
-    out = g.agg(
-        issuer_dn=("issuer_dn", "first"),
-        key_type=("key_type", "first"),
-        cert_sha256=("_final_sha", "first"),
-        precert_sha256=("_pre_sha", "first"),
-        subject_dn=("subject_dn", "first"),
-        subject_cn=("subject_cn", "first"),
-        not_before=("not_before", "min"),
-        not_after=("not_after", "max"),
-        is_ca=("is_ca", "any"),
-        crtsh_id=("crtsh_id", "first"),
-        first_seen=("first_seen", "min"),
-        sct=("_sct_final", "min"),
-        entries=("cert_sha256", "size"),
-        source=("source", "first"),
-    ).reset_index()
-    sans = g["san_dns"].first().reset_index(drop=True) if "san_dns" in c.columns else None
-    out["san_dns"] = sans.values if sans is not None else None
-    observed = out[["first_seen", "sct"]].min(axis=1)
+    if c["is_precert"].any():
+        c = c.sort_values("is_precert", kind="stable")
+    # One int64 per (issuer, serial, SPKI) from factorized codes: grouping on it is much cheaper than
+    # on three string columns, and most issuances are a single entry that needs no grouping at all.
+    ci, _ = pd.factorize(c["issuer_key"], use_na_sentinel=False)
+    cs, us = pd.factorize(c["serial"], use_na_sentinel=False)
+    ck, uk = pd.factorize(c["spki_sha256"], use_na_sentinel=False)
+    pair = ci.astype("int64") * (len(us) + 1) + cs
+    c["_key"] = pair * (len(uk) + 1) + ck
+    c["_pair"] = pair
+    multi = c["_key"].duplicated(keep=False).to_numpy()
+    single = c.loc[~multi]
+    parts = [
+        pd.DataFrame(
+            {
+                "issuer_key": single["issuer_key"],
+                "serial": single["serial"],
+                "spki_sha256": single["spki_sha256"],
+                "issuer_dn": single["issuer_dn"],
+                "key_type": single["key_type"],
+                "cert_sha256": single["_final_sha"],
+                "precert_sha256": single["_pre_sha"],
+                "subject_dn": single["subject_dn"],
+                "subject_cn": single["subject_cn"],
+                "not_before": single["not_before"],
+                "not_after": single["not_after"],
+                "is_ca": single["is_ca"],
+                "crtsh_id": single["crtsh_id"],
+                "first_seen": single["first_seen"],
+                "sct": single["_sct_final"],
+                "entries": 1,
+                "source": single["source"],
+                "san_dns": single["san_dns"] if "san_dns" in single.columns else None,
+                "_pair": single["_pair"],
+            }
+        )
+    ]
+    if multi.any():
+        g = c.loc[multi].groupby("_key", sort=False)
+        grouped = g.agg(
+            issuer_key=("issuer_key", "first"),
+            serial=("serial", "first"),
+            spki_sha256=("spki_sha256", "first"),
+            issuer_dn=("issuer_dn", "first"),
+            key_type=("key_type", "first"),
+            cert_sha256=("_final_sha", "first"),
+            precert_sha256=("_pre_sha", "first"),
+            subject_dn=("subject_dn", "first"),
+            subject_cn=("subject_cn", "first"),
+            not_before=("not_before", "min"),
+            not_after=("not_after", "max"),
+            is_ca=("is_ca", "any"),
+            crtsh_id=("crtsh_id", "first"),
+            first_seen=("first_seen", "min"),
+            sct=("_sct_final", "min"),
+            entries=("cert_sha256", "size"),
+            source=("source", "first"),
+            _pair=("_pair", "first"),
+        )
+        if "san_dns" in c.columns:
+            grouped["san_dns"] = g["san_dns"].first()
+        parts.append(grouped.reset_index(drop=True))
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    first_seen, sct = out["first_seen"], out["sct"]
+    observed = first_seen.where(sct.isna() | (first_seen <= sct), sct)  # NaT-aware elementwise min
     out["issued_at"] = observed.fillna(out["not_before"]).astype(TIME_DTYPE)
     out["issue_time_basis"] = np.where(
         out["first_seen"].notna() & (out["first_seen"] <= out["sct"].fillna(out["first_seen"])),
@@ -215,10 +280,12 @@ def build_issuances(certs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     )
     out = out.drop(columns=["first_seen", "sct"])
     warnings = []
-    dup = out.groupby(["issuer_key", "serial"])["spki_sha256"].nunique()
-    for (_, serial), n in dup[dup > 1].items():
-        issuer = out.loc[out["serial"] == serial, "issuer_dn"].iloc[0]
-        warnings.append(f"serial_reuse: {issuer} serial {serial} was issued on {n} different keys")
+    reused = out[out["_pair"].duplicated(keep=False).to_numpy()]
+    for _, grp in reused.groupby("_pair", sort=False):
+        warnings.append(
+            f"serial_reuse: {grp['issuer_dn'].iloc[0]} serial {grp['serial'].iloc[0]} was issued on "
+            f"{grp['spki_sha256'].nunique()} different keys"
+        )
     return out[cols], warnings
 
 
@@ -302,7 +369,7 @@ def find_key_reuse(
     eff = eff.rename(
         columns={"revoked_at": "revoked_at", "reason": "revocation_reason", "source": "revocation_source"}
     )[["issuer_key", "serial", "revoked_at", "revocation_reason", "reason_code", "revocation_source"]]
-    iss = iss.merge(eff, on=["issuer_key", "serial"], how="left")
+    iss = _left_join(iss, eff, ["issuer_key", "serial"])
     iss["revoked_at"] = iss["revoked_at"].astype(TIME_DTYPE)
     iss["is_kc"] = (iss["reason_code"] == KEY_COMPROMISE).fillna(False).astype(bool)
 
@@ -349,9 +416,14 @@ def find_key_reuse(
     listed = set(comp["spki_sha256"].dropna())
     listed_without = sorted(listed - set(spkis))
 
-    iss["compromised_at"] = iss["spki_sha256"].map(comp_at).astype(TIME_DTYPE)
-    iss["compromise_source"] = iss["spki_sha256"].map(comp_src)
-    iss["compromise_undated"] = iss["spki_sha256"].map(comp_undated).fillna(False).astype(bool)
+    if comp_at.notna().any() or comp_undated.any():
+        iss["compromised_at"] = iss["spki_sha256"].map(comp_at).astype(TIME_DTYPE)
+        iss["compromise_source"] = iss["spki_sha256"].map(comp_src)
+        iss["compromise_undated"] = iss["spki_sha256"].map(comp_undated).fillna(False).astype(bool)
+    else:  # nothing is compromised: skip three lookups over every issuance
+        iss["compromised_at"] = pd.Series(pd.NaT, index=iss.index, dtype=TIME_DTYPE)
+        iss["compromise_source"] = pd.Series(None, index=iss.index, dtype="object")
+        iss["compromise_undated"] = False
     iss["key_compromised"] = iss["compromised_at"].notna() | iss["compromise_undated"]
 
     # Compromise known to the same issuer: that issuer's own earliest keyCompromise revocation.
@@ -367,7 +439,7 @@ def find_key_reuse(
     ).rename(columns={"revoked_at": "issuer_compromised_at"})[
         ["spki_sha256", "issuer_key", "issuer_compromised_at", "issuer_kc_source"]
     ]
-    iss = iss.merge(kc_issuer, on=["spki_sha256", "issuer_key"], how="left")
+    iss = _left_join(iss, kc_issuer, ["spki_sha256", "issuer_key"])
     iss["issuer_compromised_at"] = iss["issuer_compromised_at"].astype(TIME_DTYPE)
     iss["same_issuer"] = (iss["issued_at"] > iss["issuer_compromised_at"]).fillna(False).astype(bool)
 
@@ -463,6 +535,18 @@ def find_key_reuse(
     )
 
 
+def _left_join(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """`left.merge(right, how="left")`, without the join when `right` is empty (the common bulk case)."""
+    if len(right):
+        return left.merge(right, on=on, how="left")
+    for col in right.columns:  # `left` is the caller's own working frame: add columns in place
+        if col not in on:
+            left[col] = pd.Series(
+                pd.NA if right[col].dtype != "object" else None, index=left.index, dtype=right[col].dtype
+            )
+    return left
+
+
 def _crtsh_urls(iss: pd.DataFrame) -> pd.Series:
     by_id = "https://crt.sh/?id=" + iss["crtsh_id"].astype("string")
     sha = iss["cert_sha256"].fillna(iss["precert_sha256"])
@@ -526,13 +610,15 @@ def _coverage_notes(iss: pd.DataFrame, rev: pd.DataFrame, covered: set[str] | No
         except NameParseError:
             continue
     covered_keys.update(rev["issuer_key"].dropna().unique().tolist() if "issuer_key" in rev else [])
-    leaf = iss[~iss["is_ca"]] if (~iss["is_ca"]).any() else iss
-    missing = sorted(set(leaf.loc[~leaf["issuer_key"].isin(covered_keys), "issuer_dn"].dropna()))
     if not covered_keys:
         return [
             "No revocation data was loaded: revocations, compromise known from revocations and revocation "
             "delays are unknown, not zero."
         ]
+    # Work on the distinct issuers, not on every issuance.
+    leaf = iss.loc[~iss["is_ca"], ["issuer_key", "issuer_dn"]] if (~iss["is_ca"]).any() else iss
+    names = leaf.drop_duplicates("issuer_key")
+    missing = sorted(set(names.loc[~names["issuer_key"].isin(covered_keys), "issuer_dn"].dropna()))
     if missing:
         return [
             f"No revocation source covers issuer {name}: its certificates' revocations are unknown, not absent."
