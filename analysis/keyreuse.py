@@ -132,7 +132,23 @@ def _py(value: object) -> object:
 
 
 def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
-    return [{c: _py(v) for c, v in zip(cols, row, strict=True)} for row in df[cols].itertuples(index=False)]
+    """Rows as JSON-ready dicts, converted column-wise (times ISO UTC to the second, NA as None)."""
+    if df.empty:
+        return []
+    out = {}
+    for c in cols:
+        s = df[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            text = s.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            out[c] = [None if pd.isna(v) else v for v in text.tolist()]
+        elif s.dtype == "object":
+            out[c] = [_py(v) for v in s.tolist()]
+        else:
+            out[c] = [
+                None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+                for v in s.tolist()
+            ]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*(out[c] for c in cols), strict=True)]
 
 
 # --- rule: issuance -------------------------------------------------------------------------
