@@ -11,6 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+try:  # the optional C accelerator (setup.py builds it where a compiler is available)
+    from . import _cder
+except ImportError:  # pragma: no cover - depends on the build
+    _cder = None
+
 
 class DERError(ValueError):
     """Bytes that are not a well-formed certificate."""
@@ -82,27 +87,33 @@ EC_CURVES = {
 }
 
 
+_DAYS: dict[tuple[int, int], int] = {}  # (tag, YYMMDD or YYYYMMDD) -> days since the epoch
+
+
 def parse_time(buf: bytes, tag: int, a: int, b: int) -> int:
     """UTCTime / GeneralizedTime content -> microseconds since the epoch (UTC)."""
     s = buf[a:b]
     # Fast path for the DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ): one int() over the digits.
     n = b - a
-    if (n == 13 or n == 15) and s[-1] == 0x5A and s[:-1].isdigit():
-        v = int(s[:-1])
-        v, second = divmod(v, 100)
-        v, minute = divmod(v, 100)
-        v, hour = divmod(v, 100)
-        v, day = divmod(v, 100)
-        year, month = divmod(v, 100)
-        if n == 13 and tag == 0x17:
-            year += 1900 if year >= 50 else 2000
-        elif not (n == 15 and tag == 0x18):
-            raise DERError(f"bad time {s!r}")
-        if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61:
-            return (
-                _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-            ) * 1_000_000
-        raise DERError(f"time out of range: {s!r}")
+    if (n == 13 and tag == 0x17) or (n == 15 and tag == 0x18):
+        digits = s[:-1]
+        if s[-1] == 0x5A and digits.isdigit():
+            date, hms = divmod(int(digits), 1_000_000)
+            hour, rest = divmod(hms, 10_000)
+            minute, second = divmod(rest, 100)
+            key = (tag, date)
+            days = _DAYS.get(key)
+            if days is None:
+                year, md = divmod(date, 10_000)
+                month, day = divmod(md, 100)
+                if tag == 0x17:
+                    year += 1900 if year >= 50 else 2000
+                if not (1 <= month <= 12 and 1 <= day <= 31):
+                    raise DERError(f"time out of range: {s!r}")
+                days = _DAYS[key] = _days_from_civil(year, month, day)
+            if hour < 24 and minute < 60 and second < 61:
+                return (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000
+            raise DERError(f"time out of range: {s!r}")
     try:
         if tag == 0x17:  # UTCTime YYMMDDHHMM[SS]Z
             yy = int(s[0:2])
@@ -228,6 +239,7 @@ _TLV_SAN = b"\x06\x03" + OID_SAN
 _TLV_CRL_DP = b"\x06\x03" + OID_CRL_DP
 _TLV_CT_POISON = b"\x06\x0a" + OID_CT_POISON
 _TLV_SCT_LIST = b"\x06\x0a" + OID_SCT_LIST
+_CT_ARC = bytes.fromhex("2b06010401d6790204")
 
 
 def _find_ext(der: bytes, tlv_oid: bytes, start: int, end: int) -> int | None:
@@ -261,6 +273,32 @@ def parse_certificate(der: bytes) -> RawCert:
 
 def parse_certificate_fields(der: bytes) -> tuple:
     """`parse_certificate` as a plain tuple in RawCert's field order (the loader's hot path)."""
+    if _cder is not None:
+        r = _cder.parse(der)
+        if r is not None:
+            sa, se, i_s, i_e, s_s, s_e, k_s, k_e, nb, na, precert, ca, sct, san_a, san_e, dp_a, dp_e = r
+            spki = der[k_s:k_e]
+            return (
+                hashlib.sha256(der).hexdigest(),
+                hashlib.sha256(spki).hexdigest(),
+                int.from_bytes(der[sa:se], "big", signed=True),
+                der[i_s:i_e],
+                der[s_s:s_e],
+                spki,
+                nb,
+                na,
+                precert,
+                ca,
+                sct,
+                der[san_a:san_e] if san_a >= 0 else None,
+                der[dp_a:dp_e] if dp_a >= 0 else None,
+            )
+        # None: an unusual shape; the Python reader below decides and words any error.
+    return parse_certificate_fields_py(der)
+
+
+def parse_certificate_fields_py(der: bytes) -> tuple:
+    """The pure-Python reader (the reference the C accelerator is tested against)."""
     try:
         return _parse_certificate(der)
     except IndexError as exc:
@@ -322,7 +360,8 @@ def _parse_certificate(der: bytes) -> tuple:
                 raise DERError("truncated extensions")
             # Find the few extensions we read by their OID's TLV (C-speed search) instead of
             # walking every extension; each hit is checked to start an Extension SEQUENCE.
-            is_precert = _find_ext(der, _TLV_CT_POISON, xa, xb) is not None
+            has_ct = der.find(_CT_ARC, xa, xb) != -1  # both CT extensions share this OID arc
+            is_precert = has_ct and _find_ext(der, _TLV_CT_POISON, xa, xb) is not None
             k = _find_ext(der, _TLV_BASIC_CONSTRAINTS, xa, xb)
             if k is not None:
                 va, vb = _ext_value(der, k, xb)
@@ -330,7 +369,7 @@ def _parse_certificate(der: bytes) -> tuple:
                 if ba < bb:
                     ct, ca, cb = _hdr(der, ba)
                     is_ca = ct == 0x01 and cb > ca and der[ca] != 0
-            k = _find_ext(der, _TLV_SCT_LIST, xa, xb)
+            k = _find_ext(der, _TLV_SCT_LIST, xa, xb) if has_ct else None
             if k is not None:
                 va, vb = _ext_value(der, k, xb)
                 sct_us = _earliest_sct(der, va, vb)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 
 import pytest
 from cryptography import x509
@@ -15,6 +16,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import der
 from analysis.certificates import load_certificates
 
 # Key generation is slow; a handful of keys cover the algorithms.
@@ -155,6 +157,11 @@ def reference(cert: x509.Certificate) -> dict:
 def test_fast_path_agrees_with_cryptography(generated):
     key_name, cert = generated
     want = reference(cert)
+    der_bytes = cert.public_bytes(serialization.Encoding.DER)
+    # The C accelerator, where built, and the pure-Python reader give the same fields.
+    if der._cder is not None:
+        assert der._cder.parse(der_bytes) is not None
+        assert der.parse_certificate_fields(der_bytes) == der.parse_certificate_fields_py(der_bytes)
     for blob in (
         cert.public_bytes(serialization.Encoding.PEM),
         cert.public_bytes(serialization.Encoding.DER),
@@ -189,6 +196,32 @@ def test_generalized_time_after_2049_round_trip():
     df, _ = load_certificates(cert.public_bytes(serialization.Encoding.DER))
     assert df.iloc[0]["not_before"].isoformat() == "2049-12-31T23:59:59+00:00"
     assert df.iloc[0]["not_after"].isoformat() == "9999-12-31T23:59:59+00:00"
+
+
+def test_c_accelerator_is_built_under_ci():
+    # setup.py builds it optionally; on CI's fresh machine (gcc and Python headers) it must build.
+    if os.environ.get("CI", "").lower() != "true" and der._cder is None:
+        pytest.skip("the optional C accelerator is not built here; the pure-Python reader is in use")
+    assert der._cder is not None
+
+
+def test_unusual_shapes_fall_back_to_python():
+    # A truncated certificate: the accelerator declines (None) and the Python reader words the error.
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")]))
+        .public_key(KEYS["EC-P256"].public_key())
+        .serial_number(7)
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2021, 1, 1, tzinfo=dt.UTC))
+        .sign(SIGNER, hashes.SHA256())
+    )
+    blob = cert.public_bytes(serialization.Encoding.DER)[:-10]
+    if der._cder is not None:
+        assert der._cder.parse(blob) is None
+    with pytest.raises(der.DERError, match="truncated"):
+        der.parse_certificate_fields(blob)
 
 
 if __name__ == "__main__":  # pragma: no cover
