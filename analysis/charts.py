@@ -131,17 +131,21 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
     step = pd.DateOffset(months=1) if word == "month" else pd.DateOffset(years=1)
     lo, hi = agg["period"].min() - step, agg["period"].max() + step * 2
     domain = [int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)]
+    # Explicit bar extents (period start to end): a local-time timeUnit on a UTC scale draws no bars.
+    agg["period_end"] = _iso(agg["period"] + step)
     agg["period"] = _iso(agg["period"])
     bars = (
         alt.Chart(agg)
         .mark_bar()
         .encode(
             x=alt.X(
-                f"{'yearmonth' if word == 'month' else 'year'}(period):T",
+                "period:T",
                 title=f"Issue time ({word}, UTC)",
                 scale=alt.Scale(type="utc", domain=domain),
+                axis=_time_axis(f"Issue time ({word}, UTC)"),
             ),
-            y=alt.Y("sum(certificates):Q", title=f"Certificates per {word}"),
+            x2="period_end:T",
+            y=alt.Y("sum(certificates):Q", title=f"Certificates per {word}", stack="zero"),
             color=alt.Color(
                 "category:N",
                 title="Certificate",
@@ -150,9 +154,9 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
             ),
             order=alt.Order("category:N"),
             tooltip=[
-                alt.Tooltip("yearmonth(period):T", title="Month (UTC)")
+                alt.Tooltip("utcyearmonth(period):T", title="Month (UTC)")
                 if word == "month"
-                else alt.Tooltip("year(period):T", title="Year (UTC)"),
+                else alt.Tooltip("utcyear(period):T", title="Year (UTC)"),
                 alt.Tooltip("category:N", title="Certificate"),
                 alt.Tooltip("sum(certificates):Q", title="Certificates"),
             ],
