@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .demo import demo_as_of, demo_paths
+from .demo import DEMO_CORPUS_AS_OF, demo_as_of, demo_paths
 from .errors import InputError, Problem
 from .formats import format_time
 
@@ -324,73 +324,7 @@ def analyse(dataset: Dataset, scope: str = "global", as_of: str | None = None, i
     """Run the key-reuse rules on a data set (as of the data set's time); `inputs` from
     `load_inputs` when already read."""
     inputs = inputs if inputs is not None else load_inputs(dataset)
-    if inputs.certificates.empty:
-        # keyreuse.find_key_reuse cannot handle zero certificates yet (a dtype cast fails); an empty
-        # data set is normal here (just created), so answer with empty findings.
-        return _empty_findings(inputs, scope, as_of or dataset.as_of)
     return inputs.analyse(scope=scope, as_of=as_of or dataset.as_of)
-
-
-_ISSUANCE_BOOLS = ("key_compromised", "violation", "revocation_delay", "remaining_valid", "is_kc", "is_ca")
-_ISSUANCE_TIMES = ("not_before", "not_after", "issued_at", "revoked_at", "compromised_at")
-
-
-def _empty_findings(inputs, scope: str, as_of: str | None):
-    from .keyreuse import BACKDATING_NOTE, CAVEAT, SUMMARY_KEYS, Findings
-
-    now = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
-    iss = pd.DataFrame(
-        {
-            **{
-                c: pd.Series([], dtype="string")
-                for c in (
-                    "issuer_dn",
-                    "serial",
-                    "spki_sha256",
-                    "key_type",
-                    "cert_sha256",
-                    "precert_sha256",
-                    "subject_cn",
-                    "revocation_reason",
-                    "compromise_source",
-                    "issue_time_basis",
-                    "crtsh_url",
-                )
-            },
-            **{c: pd.Series([], dtype=bool) for c in _ISSUANCE_BOOLS},
-            **{c: pd.Series([], dtype="datetime64[us, UTC]") for c in _ISSUANCE_TIMES},
-        }
-    )
-    keys = pd.DataFrame(
-        {
-            **{
-                c: pd.Series([], dtype="object")
-                for c in ("spki_sha256", "key_type", "issuers", "compromise_source")
-            },
-            **{
-                c: pd.Series([], dtype="int64")
-                for c in ("issuances", "issued_after_compromise", "revocation_delays")
-            },
-            **{
-                c: pd.Series([], dtype="datetime64[us, UTC]")
-                for c in ("first_issued", "last_issued", "compromised_at")
-            },
-            "key_compromised": pd.Series([], dtype=bool),
-        }
-    )
-    return Findings(
-        summary={k: 0 for k in SUMMARY_KEYS},
-        issuances=iss,
-        keys=keys,
-        violations=iss.copy(),
-        revocation_delays=iss.copy(),
-        listed_keys_without_certificates=sorted(set(inputs.compromised["spki_sha256"].dropna())),
-        notes=[CAVEAT, BACKDATING_NOTE, "No certificates were loaded."],
-        problems=list(inputs.problems),
-        inputs=list(inputs.inputs),
-        scope=scope,
-        as_of=now,
-    )
 
 
 FIGURES = (
@@ -691,7 +625,9 @@ def load_corpus_views(dataset: Dataset, as_of: str | None = None) -> CorpusViews
         return None
     d = dirs[0]
     corpus = incidents.load_corpus(d / "bugs.json", d)
-    when = as_of or dataset.as_of
+    # The incident's analysis time is not the corpus's: the demo corpus has its own fixed day,
+    # a fetched corpus is judged as of now.
+    when = as_of or (DEMO_CORPUS_AS_OF if dataset.is_demo else None)
     summary = incidents.compute_summary(corpus, as_of=when)
     ttc = incidents.time_to_close(corpus.bugs, corpus.history)
     deadlines = None

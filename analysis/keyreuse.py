@@ -194,7 +194,9 @@ def build_issuances(certs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         "source",
     ]
     if certs.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols}), []
+        types = {"not_before": TIME_DTYPE, "not_after": TIME_DTYPE, "issued_at": TIME_DTYPE, "is_ca": "bool"}
+        types.update({"crtsh_id": "Int64", "entries": "int64", "san_dns": "object"})
+        return pd.DataFrame({c: pd.Series([], dtype=types.get(c, "string")) for c in cols}), []
     wanted = [
         "cert_sha256",
         "spki_sha256",
@@ -584,7 +586,10 @@ def _keys_table(iss: pd.DataFrame) -> pd.DataFrame:
         "revocation_delays",
     ]
     if iss.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        types = {"first_issued": TIME_DTYPE, "last_issued": TIME_DTYPE, "compromised_at": TIME_DTYPE}
+        types.update({"issuances": "int64", "issued_after_compromise": "int64", "revocation_delays": "int64"})
+        empty = {c: pd.Series([], dtype=types.get(c, "object")) for c in cols}
+        return pd.DataFrame({**empty, "key_compromised": pd.Series([], dtype=bool)})
     g = iss.groupby("spki_sha256", sort=False)
     keys = g.agg(
         key_type=("key_type", "first"),

@@ -295,3 +295,12 @@ def test_notes_carry_the_caveat_once_and_coverage():
 def test_bad_scope_is_rejected():
     with pytest.raises(ValueError):
         run([cert()], scope="everyone")
+
+
+def test_no_certificates_gives_zero_figures_not_an_error():
+    from analysis.schema import empty_certificates
+
+    f = find_key_reuse(empty_certificates(), as_of=AS_OF)
+    assert set(f.summary.values()) == {0}
+    d = f.to_dict()
+    assert d["keys"] == [] and d["violations"] == []
