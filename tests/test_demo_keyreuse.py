@@ -4,7 +4,6 @@ state (worked out by hand from the incident's design), per key and per violation
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
