@@ -210,3 +210,16 @@ def test_fetch_bugs_partial_failure_exit_3_and_watermark_kept(upstream, tmp_path
     assert [b["id"] for b in data["bugs"]] == [1900001, 1900002, 1900003]
     assert data["ca_incidents"] == {"watermark": "2019-06-01T00:00:00Z", "complete": False}
     assert "invalid JSON" in capsys.readouterr().err
+
+
+def test_fetch_bug_reads_spreadsheet_attachments(upstream, tmp_path, capsys):
+    # BUG_MAIN's CSV attachment has the CCADB columns Certificate SHA-256 hash, Serial # (hex),
+    # Revocation date and Revocation reason, but no issuer: no revocation can attach (by issuer and
+    # serial only), so the loader says so, and the attachment is still reported.
+    out = tmp_path / "bugs"
+    status = run_fetch(["fetch", "bug", str(BUG_MAIN), "--out", str(out), *shared(upstream, tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 0
+    line = next(x for x in captured.out.splitlines() if "affected certificates.csv" in x)
+    assert "0 revocations" in line and "Serial # (hex) -> serial" in line
+    assert "issuer" in captured.err.lower()

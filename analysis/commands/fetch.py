@@ -254,6 +254,16 @@ def run_bug(args: argparse.Namespace) -> int:
             folder, more = bugzilla.write_bug_dir(bundle, args.out)
             problems.extend(more)
             print(f"bug {n}: {folder}")
+            # Incident spreadsheets among the attachments go through the spreadsheet loader.
+            sheets, more = bugzilla.attachment_spreadsheets(bundle)
+            problems.extend(more)
+            for att, result in sheets:
+                mapped = ", ".join(f"{h} -> {f}" for h, f in result.mapped.items()) or "none"
+                print(
+                    f"bug {n} attachment {att.get('id')} {att.get('file_name')!r}: "
+                    f"{len(result.certificates)} certificates, {len(result.revocations)} revocations "
+                    f"(layout {result.layout}; columns mapped: {mapped})"
+                )
         else:
             printed.append(bundle)
     if args.out is None:

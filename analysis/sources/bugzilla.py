@@ -147,6 +147,38 @@ def attachment_bytes(attachment: dict) -> bytes:
     return content
 
 
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv")
+SPREADSHEET_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def is_spreadsheet(attachment: dict) -> bool:
+    name = str(attachment.get("file_name") or "").lower()
+    return name.endswith(SPREADSHEET_SUFFIXES) or attachment.get("content_type") in SPREADSHEET_TYPES
+
+
+def attachment_spreadsheets(
+    bundle: dict, *, issuer: str | None = None
+) -> tuple[list[tuple[dict, object]], list[Problem]]:
+    """The bug's xlsx/csv attachments (not obsolete), decoded and read by the incident-spreadsheet
+    loader: [(attachment metadata, SpreadsheetResult)] and the attachments that could not be read."""
+    from .spreadsheets import load_spreadsheet
+
+    out, problems = [], []
+    for att in bundle.get("attachments") or []:
+        if att.get("is_obsolete") or not is_spreadsheet(att) or att.get("data") is None:
+            continue
+        label = f"bug {bundle.get('id')} attachment {att.get('id')} ({att.get('file_name')})"
+        try:
+            content = attachment_bytes(att)
+        except ValueError as exc:
+            problems.append(Problem(label, None, str(exc)))
+            continue
+        result = load_spreadsheet(content, source=label, issuer=issuer)
+        out.append(({k: v for k, v in att.items() if k != "data"}, result))
+        problems.extend(result.problems)
+    return out, problems
+
+
 def fetch_bug_bundle(
     session: Session, bug_id: int, *, api_key: str | None = None, include_data: bool = True
 ) -> tuple[dict, list[Problem]]:
