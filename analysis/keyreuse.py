@@ -16,7 +16,7 @@ from .errors import Problem
 from .formats import TIME_DTYPE, format_time
 from .names import NameParseError, dn_key, match_issuer
 from .revocations import RevocationData, effective_revocations
-from .schema import empty_compromised_keys, empty_revocations
+from .schema import CERTIFICATE_COLUMNS, empty_compromised_keys, empty_revocations
 
 SCHEMA_VERSION = 1
 BR_6_1_1_3_4_EFFECTIVE = pd.Timestamp("2020-10-19T00:00:00Z")
@@ -42,6 +42,40 @@ SUMMARY_KEYS = (
     "revocation_delays",
     "remaining_valid",
 )
+# Field lists of the JSON object (design.md, Command line); the CSV and the tables use them too.
+KEY_FIELDS = (
+    "spki_sha256",
+    "key_type",
+    "issuances",
+    "issuers",
+    "first_issued",
+    "last_issued",
+    "compromised_at",
+    "compromise_source",
+    "issued_after_compromise",
+    "revocation_delays",
+)
+VIOLATION_FIELDS = (
+    "spki_sha256",
+    "issuer_dn",
+    "serial",
+    "issued_at",
+    "compromised_at",
+    "compromise_source",
+    "same_issuer",
+    "before_br_6_1_1_3_4",
+    "revoked_at",
+    "revocation_reason",
+    "crtsh_url",
+)
+DELAY_FIELDS = (
+    "spki_sha256",
+    "issuer_dn",
+    "serial",
+    "compromised_at",
+    "revoked_at",
+    "hours_after_compromise",
+)
 
 
 @dataclass
@@ -65,48 +99,9 @@ class Findings:
         return {
             "schema_version": SCHEMA_VERSION,
             "summary": dict(self.summary),
-            "keys": _records(
-                self.keys,
-                [
-                    "spki_sha256",
-                    "key_type",
-                    "issuances",
-                    "issuers",
-                    "first_issued",
-                    "last_issued",
-                    "compromised_at",
-                    "compromise_source",
-                    "issued_after_compromise",
-                    "revocation_delays",
-                ],
-            ),
-            "violations": _records(
-                self.violations,
-                [
-                    "spki_sha256",
-                    "issuer_dn",
-                    "serial",
-                    "issued_at",
-                    "compromised_at",
-                    "compromise_source",
-                    "same_issuer",
-                    "before_br_6_1_1_3_4",
-                    "revoked_at",
-                    "revocation_reason",
-                    "crtsh_url",
-                ],
-            ),
-            "revocation_delays": _records(
-                self.revocation_delays,
-                [
-                    "spki_sha256",
-                    "issuer_dn",
-                    "serial",
-                    "compromised_at",
-                    "revoked_at",
-                    "hours_after_compromise",
-                ],
-            ),
+            "keys": _records(self.keys, KEY_FIELDS),
+            "violations": _records(self.violations, VIOLATION_FIELDS),
+            "revocation_delays": _records(self.revocation_delays, DELAY_FIELDS),
             "listed_keys_without_certificates": list(self.listed_keys_without_certificates),
             "inputs": list(self.inputs),
             "errors": [p.to_dict() for p in self.problems],
@@ -131,7 +126,7 @@ def _py(value: object) -> object:
     return value
 
 
-def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+def _records(df: pd.DataFrame, cols) -> list[dict]:
     """Rows as JSON-ready dicts, converted column-wise (times ISO UTC to the second, NA as None)."""
     if df.empty:
         return []
@@ -197,23 +192,7 @@ def build_issuances(certs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         types = {"not_before": TIME_DTYPE, "not_after": TIME_DTYPE, "issued_at": TIME_DTYPE, "is_ca": "bool"}
         types.update({"crtsh_id": "Int64", "entries": "int64", "san_dns": "object"})
         return pd.DataFrame({c: pd.Series([], dtype=types.get(c, "string")) for c in cols}), []
-    wanted = [
-        "cert_sha256",
-        "spki_sha256",
-        "issuer_dn",
-        "serial",
-        "subject_dn",
-        "subject_cn",
-        "san_dns",
-        "not_before",
-        "not_after",
-        "is_precert",
-        "is_ca",
-        "key_type",
-        "crtsh_id",
-        "first_seen",
-        "source",
-    ]
+    wanted = list(CERTIFICATE_COLUMNS)
     c = certs[[col for col in wanted if col in certs.columns]].copy()
     c["issuer_key"] = _issuer_keys(c["issuer_dn"])
     sct = (
@@ -573,18 +552,7 @@ def _crtsh_urls(iss: pd.DataFrame) -> pd.Series:
 
 
 def _keys_table(iss: pd.DataFrame) -> pd.DataFrame:
-    cols = [
-        "spki_sha256",
-        "key_type",
-        "issuances",
-        "issuers",
-        "first_issued",
-        "last_issued",
-        "compromised_at",
-        "compromise_source",
-        "issued_after_compromise",
-        "revocation_delays",
-    ]
+    cols = list(KEY_FIELDS)
     if iss.empty:
         types = {"first_issued": TIME_DTYPE, "last_issued": TIME_DTYPE, "compromised_at": TIME_DTYPE}
         types.update({"issuances": "int64", "issued_after_compromise": "int64", "revocation_delays": "int64"})

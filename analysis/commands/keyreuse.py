@@ -8,7 +8,7 @@ import sys
 
 from ..errors import UsageError
 from ..formats import parse_time
-from ..keyreuse import Findings
+from ..keyreuse import VIOLATION_FIELDS, Findings
 from .common import add_shared_options, print_json, report_problems
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
@@ -149,19 +149,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-VIOLATION_CSV_COLUMNS = [
-    "spki_sha256",
-    "issuer_dn",
-    "serial",
-    "issued_at",
-    "compromised_at",
-    "compromise_source",
-    "same_issuer",
-    "before_br_6_1_1_3_4",
-    "revoked_at",
-    "revocation_reason",
-    "crtsh_url",
-]
+VIOLATION_CSV_COLUMNS = list(VIOLATION_FIELDS)
 
 
 def write_violations_csv(findings: Findings, out) -> None:
