@@ -81,10 +81,11 @@ def has_network_inputs(args: argparse.Namespace) -> bool:
     )
 
 
-def analyse_from_args(args: argparse.Namespace) -> tuple[Findings, bool]:
+def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple[Findings, bool]:
     """Load every input the options name and run the analysis; returns (findings, upstream_failed).
 
-    Raises UsageError when no usable input was given.
+    `names=True` also decodes subjects and SANs (the appendix and report drafts need them;
+    `keyreuse` output does not). Raises UsageError when no usable input was given.
     """
     from ..demo import demo_as_of, demo_paths
     from ..inputs import load_keyreuse_inputs
@@ -109,8 +110,8 @@ def analyse_from_args(args: argparse.Namespace) -> tuple[Findings, bool]:
             as_of = parse_time(as_of)
         except ValueError as exc:
             raise UsageError(f"--as-of: {exc}") from exc
-    # Subjects and SANs are not in keyreuse output: skip decoding them (the fast path).
-    inputs = load_keyreuse_inputs(certs, crls, revs, comp, names=False)
+    # Subjects and SANs are not in keyreuse output: unless asked, skip decoding them (the fast path).
+    inputs = load_keyreuse_inputs(certs, crls, revs, comp, names=names)
     upstream_failed = False
     if has_network_inputs(args):
         try:

@@ -44,7 +44,7 @@ def load_findings(args: argparse.Namespace):
         from .keyreuse import analyse_from_args
     except ImportError as exc:  # pragma: no cover
         raise UsageError(f"key-reuse inputs need the keyreuse engine, which is missing ({exc})") from exc
-    findings, upstream_failed = analyse_from_args(args)
+    findings, upstream_failed = analyse_from_args(args, names=True)
     report_problems(findings.problems)
     return findings, upstream_failed
 
