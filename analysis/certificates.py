@@ -240,8 +240,17 @@ def _iter_pem_blocks(
 FLUSH_ROWS = 65536  # column lists become an Arrow-backed frame every this many certificates
 
 
+_PROGRESS = None  # shared counters of the parallel load (set before the workers fork)
+
+
 def _load_pem_range_frame(
-    path: str, label: str, start: int, stop: int | None, names: bool, spill_dir: str | None = None
+    path: str,
+    label: str,
+    start: int,
+    stop: int | None,
+    names: bool,
+    spill_dir: str | None = None,
+    slot: int | None = None,
 ) -> tuple[list, list[Problem], int]:
     """Read the PEM blocks starting in [start, stop): (chunks, problems, blocks seen).
 
@@ -256,6 +265,8 @@ def _load_pem_range_frame(
         for index, (offset, der, reason) in enumerate(_iter_pem_blocks(fh, label, start, stop)):
             _add_block(cols, label, index, offset, der, reason)
             seen = index + 1
+            if slot is not None and not index & 1023 and _PROGRESS is not None:
+                _PROGRESS[slot] = offset - start
             if len(cols.cert_sha256) >= FLUSH_ROWS:
                 chunks.append(_spill(cols.to_frame(), spill_dir, start, len(chunks)))
                 cols = _Columns(
@@ -331,19 +342,40 @@ def _mp_context():
         return multiprocessing.get_context()
 
 
-def _load_pem_file(path: str, label: str, names: bool, workers: int) -> tuple[pd.DataFrame, list[Problem]]:
+def _load_pem_file(
+    path: str, label: str, names: bool, workers: int, progress: bool | None = False
+) -> tuple[pd.DataFrame, list[Problem]]:
     size = os.path.getsize(path)
     if workers <= 1 or size < PARALLEL_MIN_BYTES:
         chunks, problems, _ = _load_pem_range_frame(path, label, 0, None, names)
         return _concat(chunks), problems
     import tempfile
 
+    from tqdm import tqdm
+
+    global _PROGRESS
     points = _split_points(path, workers)
     ranges = list(zip(points[:-1], points[1:], strict=True))
+    ctx = _mp_context()
+    _PROGRESS = ctx.Array("q", len(ranges), lock=False)  # bytes read per range; forked workers share it
+    bar = tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc=os.path.basename(path),
+        disable=None if progress is None else not progress,
+    )
     with tempfile.TemporaryDirectory(prefix="ca-incidents-") as spill:
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            futures = [pool.submit(_load_pem_range_frame, path, label, a, b, names, spill) for a, b in ranges]
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_load_pem_range_frame, path, label, a, b, names, spill, k)
+                for k, (a, b) in enumerate(ranges)
+            ]
+            while cf.wait(futures, timeout=0.25).not_done:
+                bar.update(sum(_PROGRESS) - bar.n)
             parts = [f.result() for f in futures]
+        bar.update(size - bar.n)
+        bar.close()
         frames, problems, shift = [], [], 0
         for chunks, probs, seen in parts:
             for chunk in chunks:
@@ -405,8 +437,11 @@ def load_certificates(
     names: bool = True,
     workers: int | None = None,
     label: str | None = None,
+    progress: bool | None = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read certificates from files, directories (recursive) and bytes into the certificates frame.
+
+    `progress`: a bar on stderr for big files (None: only when stderr is a terminal).
 
     `names=False` skips subject and SAN decoding (the fast path for bulk key-reuse work); fill them
     later for the rows you need with `fill_names`. `workers` processes split big PEM files
@@ -443,7 +478,7 @@ def load_certificates(
                 cols.problems.append(Problem(text, None, f"cannot read: {exc.strerror}"))
                 continue
             if _ANY_PEM in head or (head[:1] != b"\x30" and b"-----BEGIN" in _peek_more(path)):
-                frame, problems = _load_pem_file(text, text, names, workers)
+                frame, problems = _load_pem_file(text, text, names, workers, progress)
                 if frame.empty and not problems:
                     problems = [Problem(text, None, "no CERTIFICATE block in this PEM file")]
                 if cols.cert_sha256:  # keep input order: flush what came before

@@ -72,13 +72,14 @@ def load_keyreuse_inputs(
     compromised: Iterable[PathLike] = (),
     *,
     names: bool = True,
+    progress: bool | None = False,
 ) -> KeyReuseInputs:
     """Load local files: certificates (PEM/DER/dirs), CRL files, revocation CSV/xlsx, key lists."""
     problems: list[Problem] = []
     inputs: list[dict] = []
     cert_frames = []
     for item in certs:
-        frame, probs = load_certificates(item, names=names)
+        frame, probs = load_certificates(item, names=names, progress=progress)
         cert_frames.append(frame)
         problems.extend(probs)
         label = "<bytes>" if isinstance(item, bytes) else str(item)

@@ -111,7 +111,7 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
         except ValueError as exc:
             raise UsageError(f"--as-of: {exc}") from exc
     # Subjects and SANs are not in keyreuse output: unless asked, skip decoding them (the fast path).
-    inputs = load_keyreuse_inputs(certs, crls, revs, comp, names=names)
+    inputs = load_keyreuse_inputs(certs, crls, revs, comp, names=names, progress=None)
     upstream_failed = False
     if has_network_inputs(args):
         try:
