@@ -156,3 +156,11 @@ def test_console_script_runs_the_demo():
     )
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["summary"]["violating_issuances"] == 33
+
+
+def test_table_lists_keys_without_certificates(capsys):
+    key = DATA / "keys" / "ecdsap256-rfc9500.pub.pem"
+    status, out, _ = run(capsys, "keyreuse", "--certs", str(LEAF), "--compromised", str(key))
+    assert status == 0
+    assert "Listed as compromised, no certificate loaded (1):" in out
+    assert "b2b04340cfaee616ec9c2c62d261b208e54bb197498df52e8cadede23ac0ba5e" in out

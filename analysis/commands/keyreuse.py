@@ -180,6 +180,10 @@ def to_table(findings: Findings) -> str:
             )
     else:
         lines.append("  none")
+    listed = d["listed_keys_without_certificates"]
+    if listed:
+        lines += ["", f"Listed as compromised, no certificate loaded ({len(listed)}):"]
+        lines += [f"  {k}" for k in listed]
     if d["errors"]:
         lines += ["", f"Skipped inputs ({len(d['errors'])}): see stderr"]
     lines += ["", "Notes:"] + [f"  - {n}" for n in d["notes"]]
