@@ -47,23 +47,28 @@ if v["n"] == 0:
     st.info("No bug matches these filters. Clear a filter to see more.")
     st.stop()
 
-tab_year, tab_ca, tab_tag, tab_close, tab_dead, tab_bugs = st.tabs(
-    ["Per year", "Per CA", "Per tag", "Time to close", "Deadlines", "Bugs"]
+# One view at a time: tabs would draw every chart at once, which slows the first paint.
+view = st.radio(
+    "View",
+    ["Per year", "Per CA", "Per tag", "Time to close", "Deadlines", "Bugs"],
+    horizontal=True,
+    key="inc_view",
+    label_visibility="collapsed",
 )
-with tab_year:
+if view == "Per year":
     st.vega_lite_chart(v["year_spec"], width="stretch")
-with tab_ca:
+elif view == "Per CA":
     st.vega_lite_chart(v["ca_spec"], width="stretch")
     st.caption("A bug whose title names several CAs counts for each.")
-with tab_tag:
+elif view == "Per tag":
     st.vega_lite_chart(v["tag_spec"], width="stretch")
-with tab_close:
+elif view == "Time to close":
     st.vega_lite_chart(v["ttc_spec"], width="stretch")
     st.caption(
         "Closed bugs other than INVALID/DUPLICATE with a known resolution time; days from filing "
         "to the last resolution."
     )
-with tab_dead:
+elif view == "Deadlines":
     if not v["has_deadlines"]:
         st.info("Deadlines are judged only for bugs whose comments are loaded (fetch bugs on the Data page).")
     else:
@@ -74,7 +79,7 @@ with tab_dead:
             "least every 7 days, a closure summary before resolution (bugs fixed from 2025-03-01). "
             "The clock starts when the bug is filed."
         )
-with tab_bugs:
+else:
     st.dataframe(
         v["bugs"],
         hide_index=True,

@@ -156,6 +156,7 @@ def test_incidents_page_filters_the_demo_corpus():
     assert _metric(at, "Open") == "3"  # ASSIGNED, ASSIGNED, UNCONFIRMED
     at.radio(key="inc_status").set_value("open").run()
     assert _metric(at, "Bugs") == "3"
+    at.radio(key="inc_view").set_value("Bugs").run()
     bugs = _frame(at, "Link")
     assert set(bugs["Bug"]) == {9100003, 9100008, 9100009}
     assert bugs["Link"].str.startswith("https://bugzilla.mozilla.org/show_bug.cgi?id=").all()
