@@ -3,7 +3,7 @@
  * parse(der: bytes) -> tuple | None
  *   (serial_start, serial_end, issuer_start, issuer_end, subject_start, subject_end,
  *    spki_start, spki_end, not_before_us, not_after_us, is_precert, is_ca, sct_us|None,
- *    san_start, san_end, crl_dp_start, crl_dp_end)          -- -1 where absent
+ *    san_start, san_end)                                     -- -1 where absent
  * None means "not the common shape": the pure-Python reader then decides (and words the error).
  * The pure-Python reader stays the reference; the property test runs both against cryptography.
  */
@@ -90,7 +90,6 @@ static int ext_value(const unsigned char *b, ssz k, ssz end, ssz *va, ssz *vb) {
 
 static const unsigned char TLV_BC[] = {0x06, 0x03, 0x55, 0x1d, 0x13};
 static const unsigned char TLV_SAN[] = {0x06, 0x03, 0x55, 0x1d, 0x11};
-static const unsigned char TLV_CRL_DP[] = {0x06, 0x03, 0x55, 0x1d, 0x1f};
 static const unsigned char TLV_POISON[] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x03};
 static const unsigned char TLV_SCT[] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02};
 
@@ -135,7 +134,7 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
     ssz spki_e = i;
     int is_precert = 0, is_ca = 0, have_sct = 0;
     int64_t sct_us = 0;
-    ssz san_a = -1, san_e = -1, crl_a = -1, crl_e = -1;
+    ssz san_a = -1, san_e = -1;
     while (i < te) {
         if (hdr(b, te, i, &t, &a, &x)) FAIL;
         if (t == 0xA3) {
@@ -180,17 +179,13 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
             if (k >= 0) {
                 if (ext_value(b, k, xb, &san_a, &san_e)) FAIL;
             }
-            k = find_ext(b, xa, xb, TLV_CRL_DP, sizeof TLV_CRL_DP);
-            if (k >= 0) {
-                if (ext_value(b, k, xb, &crl_a, &crl_e)) FAIL;
-            }
         }
         i = x;
     }
     PyObject *sct = have_sct ? PyLong_FromLongLong(sct_us) : (Py_INCREF(Py_None), Py_None);
-    result = Py_BuildValue("(nnnnnnnnLLOONnnnn)", serial_a, serial_e, issuer_s, issuer_e, subject_s, subject_e,
+    result = Py_BuildValue("(nnnnnnnnLLOONnn)", serial_a, serial_e, issuer_s, issuer_e, subject_s, subject_e,
                            spki_s, spki_e, (long long)nb, (long long)na, is_precert ? Py_True : Py_False,
-                           is_ca ? Py_True : Py_False, sct, san_a, san_e, crl_a, crl_e);
+                           is_ca ? Py_True : Py_False, sct, san_a, san_e);
     PyBuffer_Release(&view);
     return result;
 none:

@@ -26,8 +26,8 @@ import pandas as pd
 
 from . import der as _der
 from .errors import Problem
-from .formats import TIME_DTYPE, format_serial, parse_time
-from .schema import coerce_certificates, empty_certificates
+from .formats import TIME_DTYPE, parse_time
+from .schema import empty_certificates
 
 PEM_BEGIN = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----")
 PEM_END = re.compile(rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----")
@@ -64,7 +64,7 @@ class _Columns:
     _key_types: dict = field(default_factory=dict)
 
     def add(self, der: bytes, label: str, block: int, offset: int) -> None:
-        (cert_sha, spki_sha, serial, issuer_der, subject_der, spki, nb, na, precert, ca, sct, san, _dp) = (
+        (cert_sha, spki_sha, serial, issuer_der, subject_der, spki, nb, na, precert, ca, sct, san) = (
             _der.parse_certificate_fields(der)
         )
         issuer = self._issuers.get(issuer_der)
@@ -569,15 +569,3 @@ def fill_names(df: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
         df.at[i, "subject_cn"] = cn
         df.at[i, "san_dns"] = sans
     return df
-
-
-def certificates_frame(rows: list[dict]) -> pd.DataFrame:
-    """Build a certificates frame from plain dicts (tests, crt.sh rows, spreadsheets)."""
-    if not rows:
-        return empty_certificates()
-    df = pd.DataFrame(rows)
-    if "serial" in df.columns:
-        df["serial"] = [
-            format_serial(int(s, 16)) if isinstance(s, str) else format_serial(s) for s in df["serial"]
-        ]
-    return coerce_certificates(df)

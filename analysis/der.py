@@ -67,7 +67,6 @@ def decode_oid(content: bytes) -> str:
 # Extension OIDs as DER content bytes, to compare without decoding.
 OID_BASIC_CONSTRAINTS = bytes.fromhex("551d13")
 OID_SAN = bytes.fromhex("551d11")
-OID_CRL_DP = bytes.fromhex("551d1f")
 OID_CT_POISON = bytes.fromhex("2b06010401d679020403")
 OID_SCT_LIST = bytes.fromhex("2b06010401d679020402")
 OID_RSA = bytes.fromhex("2a864886f70d010101")
@@ -211,7 +210,6 @@ class RawCert:
     is_ca: bool
     sct_us: int | None
     san: bytes | None  # GeneralNames DER, decoded only when asked
-    crl_dp: bytes | None
 
 
 def _hdr(buf: bytes, i: int) -> tuple[int, int, int]:
@@ -236,7 +234,6 @@ def _hdr(buf: bytes, i: int) -> tuple[int, int, int]:
 
 _TLV_BASIC_CONSTRAINTS = b"\x06\x03" + OID_BASIC_CONSTRAINTS
 _TLV_SAN = b"\x06\x03" + OID_SAN
-_TLV_CRL_DP = b"\x06\x03" + OID_CRL_DP
 _TLV_CT_POISON = b"\x06\x0a" + OID_CT_POISON
 _TLV_SCT_LIST = b"\x06\x0a" + OID_SCT_LIST
 _CT_ARC = bytes.fromhex("2b06010401d6790204")
@@ -276,7 +273,7 @@ def parse_certificate_fields(der: bytes) -> tuple:
     if _cder is not None:
         r = _cder.parse(der)
         if r is not None:
-            sa, se, i_s, i_e, s_s, s_e, k_s, k_e, nb, na, precert, ca, sct, san_a, san_e, dp_a, dp_e = r
+            sa, se, i_s, i_e, s_s, s_e, k_s, k_e, nb, na, precert, ca, sct, san_a, san_e = r
             spki = der[k_s:k_e]
             return (
                 hashlib.sha256(der).hexdigest(),
@@ -291,7 +288,6 @@ def parse_certificate_fields(der: bytes) -> tuple:
                 ca,
                 sct,
                 der[san_a:san_e] if san_a >= 0 else None,
-                der[dp_a:dp_e] if dp_a >= 0 else None,
             )
         # None: an unusual shape; the Python reader below decides and words any error.
     return parse_certificate_fields_py(der)
@@ -349,7 +345,7 @@ def _parse_certificate(der: bytes) -> tuple:
     i = b
     is_precert = is_ca = False
     sct_us: int | None = None
-    san = crl_dp = None
+    san = None
     while i < te:
         t, a, b = _hdr(der, i)
         if b > te:
@@ -377,10 +373,6 @@ def _parse_certificate(der: bytes) -> tuple:
             if k is not None:
                 va, vb = _ext_value(der, k, xb)
                 san = der[va:vb]
-            k = _find_ext(der, _TLV_CRL_DP, xa, xb)
-            if k is not None:
-                va, vb = _ext_value(der, k, xb)
-                crl_dp = der[va:vb]
         i = b
     return (
         hashlib.sha256(der).hexdigest(),
@@ -395,7 +387,6 @@ def _parse_certificate(der: bytes) -> tuple:
         is_ca,
         sct_us,
         san,
-        crl_dp,
     )
 
 
@@ -461,8 +452,8 @@ def _escape(val: str) -> str:
     return val
 
 
-def name_attributes(name: bytes) -> list[list[tuple[bytes, str]]]:
-    """Name DER -> RDNs, each a list of (oid bytes, value). Raises UnusualName for non-strings."""
+def _rdns(name: bytes) -> list[list[tuple[bytes, int, bytes, bytes]]]:
+    """Name DER -> RDNs, each a list of (oid bytes, value tag, value content, value TLV)."""
     _, a, b = tlv(name, 0)
     rdns = []
     i = a
@@ -476,17 +467,27 @@ def name_attributes(name: bytes) -> list[list[tuple[bytes, str]]]:
             _, aa, ab = tlv(name, j, sb)
             _, oa, ob = tlv(name, aa, ab)
             vt, va, vb = tlv(name, ob, ab)
+            attrs.append((name[oa:ob], vt, name[va:vb], name[ob:ab]))
+            j = ab
+        rdns.append(attrs)
+        i = sb
+    return rdns
+
+
+def name_attributes(name: bytes) -> list[list[tuple[bytes, str]]]:
+    """Name DER -> RDNs, each a list of (oid bytes, value). Raises UnusualName for non-strings."""
+    rdns = []
+    for rdn in _rdns(name):
+        attrs = []
+        for oid, vt, content, _ in rdn:
             codec = _STRING_CODECS.get(vt)
             if codec is None:
                 raise UnusualName(f"attribute value of tag {vt:#x}")
             try:
-                value = name[va:vb].decode(codec)
+                attrs.append((oid, content.decode(codec)))
             except UnicodeDecodeError as exc:
                 raise UnusualName("undecodable attribute value") from exc
-            attrs.append((name[oa:ob], value))
-            j = ab
         rdns.append(attrs)
-        i = sb
     return rdns
 
 
@@ -524,3 +525,24 @@ def san_dns_names(san: bytes) -> list[str]:
                 out.append(raw.decode("latin-1"))
         i = vb
     return out
+
+
+def name_to_rfc4514_lenient(name: bytes) -> str:
+    """RFC 4514 rendering that never gives up: unusual values become #hex (matching by dn_key)."""
+    try:
+        return name_to_rfc4514(name)
+    except UnusualName:
+        pass
+    parts = []
+    for rdn in reversed(_rdns(name)):
+        attrs = []
+        for oid, vt, content, value_tlv in rdn:
+            label = _SHORT_NAMES.get(oid) or decode_oid(oid)
+            codec = _STRING_CODECS.get(vt)
+            try:
+                value = _escape(content.decode(codec)) if codec else "#" + value_tlv.hex()
+            except UnicodeDecodeError:
+                value = "#" + value_tlv.hex()
+            attrs.append(f"{label}={value}")
+        parts.append("+".join(attrs))
+    return ",".join(parts)

@@ -15,6 +15,7 @@ import csv
 import io
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,36 +62,6 @@ class RevocationData:
         return out
 
 
-def _lenient_name(name: bytes) -> str:
-    """RFC 4514 rendering that never gives up: unusual values become #hex (matching by dn_key)."""
-    try:
-        return _der.name_to_rfc4514(name)
-    except _der.DERError:
-        pass
-    parts = []
-    _, a, b = _der.tlv(name, 0)
-    i = a
-    while i < b:
-        _, sa, sb = _der.tlv(name, i, b)
-        attrs = []
-        j = sa
-        while j < sb:
-            _, aa, ab = _der.tlv(name, j, sb)
-            _, oa, ob = _der.tlv(name, aa, ab)
-            vt, va, vb = _der.tlv(name, ob, ab)
-            label = _der._SHORT_NAMES.get(name[oa:ob]) or _der.decode_oid(name[oa:ob])
-            codec = _der._STRING_CODECS.get(vt)
-            try:
-                value = _der._escape(name[va:vb].decode(codec)) if codec else "#" + name[ob:ab].hex()
-            except UnicodeDecodeError:
-                value = "#" + name[ob:ab].hex()
-            attrs.append(f"{label}={value}")
-            j = ab
-        parts.append("+".join(attrs))
-        i = sb
-    return ",".join(reversed(parts))
-
-
 def _directory_name(general_names: bytes) -> bytes | None:
     """The first directoryName ([4] EXPLICIT Name) in a GeneralNames value."""
     _, a, b = _der.tlv(general_names, 0)
@@ -118,7 +89,7 @@ def parse_crl(der: bytes, source: str) -> tuple[list[dict], CRLInfo, list[Proble
     t, a, b = _der.tlv(der, i, te)
     if t != 0x30:
         raise _der.DERError("no issuer Name where a CRL has one (is this a certificate?)")
-    issuer_dn = _lenient_name(der[i:b])
+    issuer_dn = _der.name_to_rfc4514_lenient(der[i:b])
     i = b
     t, a, b = _der.tlv(der, i, te)
     this_update = _der.parse_time(der, t, a, b)
@@ -165,7 +136,7 @@ def parse_crl(der: bytes, source: str) -> tuple[list[dict], CRLInfo, list[Proble
                             elif oid == OID_CERT_ISSUER:
                                 dn = _directory_name(der[va:vb])
                                 if dn is not None:
-                                    current_issuer = _lenient_name(dn)
+                                    current_issuer = _der.name_to_rfc4514_lenient(dn)
                                     if current_issuer not in indirect:
                                         indirect.append(current_issuer)
                             m = yb
@@ -310,7 +281,115 @@ def load_revocations_csv(path: str | os.PathLike | bytes, source: str | None = N
     return RevocationData(frame, [], problems)
 
 
-_REASON_ALIASES = {re.sub(r"[\s_\-]", "", name).lower(): code for name, code in REASON_CODES.items()}
+def _reason_key(text: object) -> str:
+    """NFKC, case-folded, without whitespace, punctuation or underscores."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+_REASON_WORDS: dict[str, str] = {_reason_key(name): name for name in REASON_CODES}
+_REASON_WORDS.update(
+    {
+        "keycompromised": "keyCompromise",
+        "compromisedkey": "keyCompromise",
+        "privatekeycompromise": "keyCompromise",
+        "cacompromised": "cACompromise",
+        "affiliationchange": "affiliationChanged",
+        "cessationofoperations": "cessationOfOperation",
+        "cessation": "cessationOfOperation",
+        "hold": "certificateHold",
+        "onhold": "certificateHold",
+        "aacompromised": "aACompromise",
+        "privilegewithdrawal": "privilegeWithdrawn",
+        "superceded": "superseded",
+        "replaced": "superseded",
+        "none": "unspecified",
+        "notspecified": "unspecified",
+        "unspecifiedreason": "unspecified",
+    }
+)
+# Chinese names CAs write beside or instead of the RFC 5280 names.
+_REASON_CJK: dict[str, str] = {
+    "密钥泄露": "keyCompromise",
+    "密钥泄漏": "keyCompromise",
+    "私钥泄露": "keyCompromise",
+    "私钥泄漏": "keyCompromise",
+    "密钥损坏": "keyCompromise",
+    "密钥受损": "keyCompromise",
+    "密钥已泄露": "keyCompromise",
+    "CA泄露": "cACompromise",
+    "CA受损": "cACompromise",
+    "CA密钥泄露": "cACompromise",
+    "从属关系改变": "affiliationChanged",
+    "从属关系变更": "affiliationChanged",
+    "隶属关系变更": "affiliationChanged",
+    "隶属关系改变": "affiliationChanged",
+    "关系变更": "affiliationChanged",
+    "被取代": "superseded",
+    "已取代": "superseded",
+    "已被取代": "superseded",
+    "取代": "superseded",
+    "被替代": "superseded",
+    "证书替换": "superseded",
+    "停止操作": "cessationOfOperation",
+    "停止运营": "cessationOfOperation",
+    "终止运营": "cessationOfOperation",
+    "业务终止": "cessationOfOperation",
+    "停止使用": "cessationOfOperation",
+    "证书冻结": "certificateHold",
+    "证书挂起": "certificateHold",
+    "未指定": "unspecified",
+    "未说明": "unspecified",
+    "特权撤销": "privilegeWithdrawn",
+    "权限撤销": "privilegeWithdrawn",
+    "撤销特权": "privilegeWithdrawn",
+}
+EMPTY_REASON_MARKS = {"", "-", "--", "—", "na", "n/a", "none", "null", "无", "空"}
+
+
+def parse_reason_name(value: object) -> tuple[str, int]:
+    """A revocation reason as CAs write it -> (RFC 5280 name, code). Empty means unspecified.
+
+    Accepts names ("keyCompromise", "Key Compromise", "key_compromise"), codes (1, "1"), and a name
+    with a translation beside it ("keyCompromise 密钥泄露", "密钥泄露(keyCompromise)").
+    Raises ValueError for anything else, and when a name and a code disagree.
+    """
+    if value is None or isinstance(value, bool):
+        if value is None:
+            return "unspecified", 0
+        raise ValueError(f"unknown revocation reason {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if value in REASON_NAMES:
+            return REASON_NAMES[value], value
+        raise ValueError(f"unknown revocation reason code {value}")
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if text.casefold() in EMPTY_REASON_MARKS:
+        return "unspecified", 0
+    latin = "".join(re.findall(r"[A-Za-z]+", text))
+    # the letters of "CA泄露" belong to the Chinese name, not to an English one
+    name = None
+    if latin:
+        name = _REASON_WORDS.get(latin.casefold())
+        if name is None:
+            name = _REASON_WORDS.get(_reason_key(re.sub(r"\d+", " ", text)).strip())
+    if name is None:
+        compact = re.sub(r"[\s()（）\[\]【】:：,，.。\-_]+", "", text)
+        for zh in sorted(_REASON_CJK, key=len, reverse=True):
+            if zh in compact:
+                name = _REASON_CJK[zh]
+                break
+    numbers = re.findall(r"(?<![\w.])\d{1,2}(?![\w.])", text)
+    code = int(numbers[0]) if len(numbers) == 1 else None
+    if name is None:
+        if code is not None and re.fullmatch(r"[\s()（）\[\]:：\-]*\d{1,2}[\s()（）\[\]:：\-]*", text):
+            if code in REASON_NAMES:
+                return REASON_NAMES[code], code
+            raise ValueError(f"unknown revocation reason code {code}")
+        raise ValueError(f"unknown revocation reason {text!r}")
+    if code is not None and code in REASON_NAMES and REASON_NAMES[code] != name:
+        raise ValueError(f"revocation reason {text!r}: code {code} is not {name}")
+    return name, REASON_CODES[name]
 
 
 def parse_reason(value: object) -> int:
@@ -319,17 +398,12 @@ def parse_reason(value: object) -> int:
     if value is None or (isinstance(value, float) and value != value):
         return 0
     text = str(value).strip()
-    if not text:
-        return 0
-    if re.fullmatch(r"\d+", text):
-        code = int(text)
-        if code in REASON_NAMES:
-            return code
-        raise ValueError(f"unknown CRL reason code {code}")
-    key = re.sub(r"[\s_\-]", "", text).lower()
-    if key in _REASON_ALIASES:
-        return _REASON_ALIASES[key]
-    raise ValueError(f"unknown CRL reason {text!r}")
+    try:
+        return parse_reason_name(text)[1]
+    except ValueError:
+        if re.fullmatch(r"\d+", text):
+            raise ValueError(f"unknown CRL reason code {int(text)}") from None
+        raise ValueError(f"unknown CRL reason {text!r}") from None
 
 
 def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:

@@ -27,9 +27,9 @@ import pandas as pd
 from ..errors import InputError, Problem, UsageError
 from ..formats import UTC, format_serial, parse_serial, parse_zone
 from ..names import NameParseError, common_name, parse_dn, to_rfc4514
+from ..revocations import EMPTY_REASON_MARKS
+from ..revocations import parse_reason_name as parse_reason
 from ..schema import (
-    REASON_CODES,
-    REASON_NAMES,
     coerce_certificates,
     coerce_revocations,
     empty_certificates,
@@ -412,112 +412,6 @@ def _find_header(grid: list[list[_Cell]]) -> int | None:
 
 
 # --- value parsers --------------------------------------------------------------------------
-
-_REASON_WORDS: dict[str, str] = {_norm(name): name for name in REASON_CODES}
-_REASON_WORDS.update(
-    {
-        "keycompromised": "keyCompromise",
-        "compromisedkey": "keyCompromise",
-        "privatekeycompromise": "keyCompromise",
-        "cacompromised": "cACompromise",
-        "affiliationchange": "affiliationChanged",
-        "cessationofoperations": "cessationOfOperation",
-        "cessation": "cessationOfOperation",
-        "hold": "certificateHold",
-        "onhold": "certificateHold",
-        "aacompromised": "aACompromise",
-        "privilegewithdrawal": "privilegeWithdrawn",
-        "superceded": "superseded",
-        "replaced": "superseded",
-        "none": "unspecified",
-        "notspecified": "unspecified",
-        "unspecifiedreason": "unspecified",
-    }
-)
-# Chinese names CAs write beside or instead of the RFC 5280 names.
-_REASON_CJK: dict[str, str] = {
-    "密钥泄露": "keyCompromise",
-    "密钥泄漏": "keyCompromise",
-    "私钥泄露": "keyCompromise",
-    "私钥泄漏": "keyCompromise",
-    "密钥损坏": "keyCompromise",
-    "密钥受损": "keyCompromise",
-    "密钥已泄露": "keyCompromise",
-    "CA泄露": "cACompromise",
-    "CA受损": "cACompromise",
-    "CA密钥泄露": "cACompromise",
-    "从属关系改变": "affiliationChanged",
-    "从属关系变更": "affiliationChanged",
-    "隶属关系变更": "affiliationChanged",
-    "隶属关系改变": "affiliationChanged",
-    "关系变更": "affiliationChanged",
-    "被取代": "superseded",
-    "已取代": "superseded",
-    "已被取代": "superseded",
-    "取代": "superseded",
-    "被替代": "superseded",
-    "证书替换": "superseded",
-    "停止操作": "cessationOfOperation",
-    "停止运营": "cessationOfOperation",
-    "终止运营": "cessationOfOperation",
-    "业务终止": "cessationOfOperation",
-    "停止使用": "cessationOfOperation",
-    "证书冻结": "certificateHold",
-    "证书挂起": "certificateHold",
-    "未指定": "unspecified",
-    "未说明": "unspecified",
-    "特权撤销": "privilegeWithdrawn",
-    "权限撤销": "privilegeWithdrawn",
-    "撤销特权": "privilegeWithdrawn",
-}
-_EMPTY_MARKS = {"", "-", "--", "—", "na", "n/a", "none", "null", "无", "空"}
-
-
-def parse_reason(value: object) -> tuple[str, int]:
-    """A revocation reason as CAs write it -> (RFC 5280 name, code). Empty means unspecified.
-
-    Accepts names ("keyCompromise", "Key Compromise", "key_compromise"), codes (1, "1"), and a name
-    with a translation beside it ("keyCompromise 密钥泄露", "密钥泄露(keyCompromise)").
-    Raises ValueError for anything else, and when a name and a code disagree.
-    """
-    if value is None or isinstance(value, bool):
-        if value is None:
-            return "unspecified", 0
-        raise ValueError(f"unknown revocation reason {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        if value in REASON_NAMES:
-            return REASON_NAMES[value], value
-        raise ValueError(f"unknown revocation reason code {value}")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if text.casefold() in _EMPTY_MARKS:
-        return "unspecified", 0
-    latin = "".join(re.findall(r"[A-Za-z]+", text))
-    # the letters of "CA泄露" belong to the Chinese name, not to an English one
-    name = None
-    if latin:
-        name = _REASON_WORDS.get(latin.casefold())
-        if name is None:
-            name = _REASON_WORDS.get(_norm(re.sub(r"\d+", " ", text)).strip())
-    if name is None:
-        compact = re.sub(r"[\s()（）\[\]【】:：,，.。\-_]+", "", text)
-        for zh in sorted(_REASON_CJK, key=len, reverse=True):
-            if zh in compact:
-                name = _REASON_CJK[zh]
-                break
-    numbers = re.findall(r"(?<![\w.])\d{1,2}(?![\w.])", text)
-    code = int(numbers[0]) if len(numbers) == 1 else None
-    if name is None:
-        if code is not None and re.fullmatch(r"[\s()（）\[\]:：\-]*\d{1,2}[\s()（）\[\]:：\-]*", text):
-            if code in REASON_NAMES:
-                return REASON_NAMES[code], code
-            raise ValueError(f"unknown revocation reason code {code}")
-        raise ValueError(f"unknown revocation reason {text!r}")
-    if code is not None and code in REASON_NAMES and REASON_NAMES[code] != name:
-        raise ValueError(f"revocation reason {text!r}: code {code} is not {name}")
-    return name, REASON_CODES[name]
-
 
 _YES = {"yes", "y", "true", "1", "revoked", "是", "已吊销", "已撤销", "已注销", "吊销", "撤销", "x", "✓", "✔"}
 _NO = {
@@ -1152,7 +1046,7 @@ def _read_sheet(
             except ValueError as exc:
                 rev_error = f"revocation date: {exc}"
             reason_cell = get(row, "reason")
-            has_reason = not reason_cell.empty() and reason_cell.text().casefold() not in _EMPTY_MARKS
+            has_reason = not reason_cell.empty() and reason_cell.text().casefold() not in EMPTY_REASON_MARKS
             if revoked_flag is not None:
                 revoked = revoked_flag  # "Planned" / "Delayed" / "N/A" beside a date is not a revocation
             else:
