@@ -19,7 +19,7 @@ import streamlit as st  # noqa: E402
 from analysis import app_data  # noqa: E402
 from app_pages import _data  # noqa: E402
 
-st.set_page_config(page_title="ca-incidents", page_icon=":material/key:", layout="wide")
+st.set_page_config(page_title="ca-incidents", page_icon="🔑", layout="wide")
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -114,9 +114,20 @@ def page(server):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = ctx.new_page()
         pg.set_default_timeout(60_000)
+        pg.on("request", lambda r: EXTERNAL.append(r.url) if _is_external(r.url) else None)
         yield pg
         ctx.close()
         browser.close()
+
+
+EXTERNAL: list[str] = []  # requests that left the machine (there must be none)
+
+
+def _is_external(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost")
 
 
 def _settle(page) -> None:
@@ -202,6 +213,9 @@ def test_every_page_upload_and_download(server, page):
     loaded = page.locator('[data-testid="stMetric"]').filter(has_text="Certificates loaded")
     assert loaded.locator('[data-testid="stMetricValue"]').inner_text() == "1"
     _shot(page, "8-overview-uploaded")
+    # An offline dashboard: no font, icon or chart library is fetched from the internet (a
+    # `:material/...:` page icon made the browser fetch the favicon from fonts.gstatic.com).
+    assert EXTERNAL == []
 
 
 def test_artifacts_are_ignored_by_git():
