@@ -189,6 +189,26 @@ def create_dataset(name: str) -> Dataset:
     return workspace_dataset(folder.name)
 
 
+def delete_dataset(key: str) -> int:
+    """Remove a workspace data set's folder and everything in it; returns how many files went.
+
+    Only an existing folder directly under the workspace is removed: the demo, a name that
+    `safe_dataset_name` would change, or a symlink out of the workspace are refused."""
+    import shutil
+
+    ws = workspace_dir()
+    if key == DEMO:
+        raise InputError(key, None, "the demo data set is embedded and cannot be deleted")
+    if safe_dataset_name(key) != key:
+        raise InputError(key, None, "not a workspace data set name")
+    folder = ws / key
+    if folder.is_symlink() or not folder.is_dir() or folder.resolve().parent != ws.resolve():
+        raise InputError(key, None, f"no such data set in the workspace {ws}")
+    n = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
+    return n
+
+
 # --- uploads ----------------------------------------------------------------------------------
 
 
@@ -802,11 +822,11 @@ def corpus_filters(views: CorpusViews) -> dict:
 # --- fetching into a workspace data set -------------------------------------------------------
 
 
-def _session():
+def _session(offline: bool = False):
     from .sources.http import Session
 
     urls = {"crtsh": os.environ.get("CRTSH_URL"), "bugzilla": os.environ.get("BUGZILLA_URL")}
-    return Session(cache_dir=cache_dir(), urls={k: v for k, v in urls.items() if v})
+    return Session(cache_dir=cache_dir(), urls={k: v for k, v in urls.items() if v}, offline=offline)
 
 
 @dataclass
@@ -823,16 +843,22 @@ class FetchResult:
 
 
 def fetch_crtsh(
-    dataset: Dataset, queries: Iterable[tuple[str, str]], progress=None, session=None
+    dataset: Dataset,
+    queries: Iterable[tuple[str, str]],
+    progress=None,
+    session=None,
+    *,
+    offline: bool = False,
 ) -> list[FetchResult]:
     """Search crt.sh (("spki", HEX) or ("domain", NAME)) and save every certificate under
-    ``certs/crtsh/`` with its index. `progress(done, total, text)` is called as work goes on."""
+    ``certs/crtsh/`` with its index. `progress(done, total, text)` is called as work goes on.
+    `offline` answers from the HTTP cache only (a miss is that item's error)."""
     from .errors import UpstreamError
     from .sources import crtsh
 
     if dataset.folder is None:
         raise InputError("crt.sh", None, "the demo data set is read-only: create a workspace data set first")
-    session = session or _session()
+    session = session or _session(offline)
     out_dir = Path(dataset.folder) / "certs" / "crtsh"
     queries = list(queries)
     results = []
@@ -874,10 +900,18 @@ def fetch_crtsh(
 
 
 def fetch_bugs(
-    dataset: Dataset, ids: Iterable[int], *, as_report: bool = False, progress=None, session=None
+    dataset: Dataset,
+    ids: Iterable[int],
+    *,
+    as_report: bool = False,
+    progress=None,
+    session=None,
+    api_key: str | None = None,
+    offline: bool = False,
 ) -> list[FetchResult]:
     """Fetch bugs (bug, comments, attachments, history) into ``corpus/<id>/`` and the bug list;
-    with `as_report`, the first bug's comments also become the data set's report."""
+    with `as_report`, the first bug's comments also become the data set's report. `api_key` goes
+    in the X-BUGZILLA-API-KEY header only (never to disk); `offline` answers from the cache."""
     from .errors import UpstreamError
     from .sources import bugzilla
 
@@ -885,7 +919,7 @@ def fetch_bugs(
         raise InputError(
             "Bugzilla", None, "the demo data set is read-only: create a workspace data set first"
         )
-    session = session or _session()
+    session = session or _session(offline)
     folder = Path(dataset.folder)
     corpus = folder / "corpus"
     ids = list(ids)
@@ -896,7 +930,9 @@ def fetch_bugs(
         if progress:
             progress(i, len(ids), f"Bugzilla: bug {bug_id}")
         try:
-            bundle, problems = bugzilla.fetch_bug_bundle(session, bug_id, include_data=False)
+            bundle, problems = bugzilla.fetch_bug_bundle(
+                session, bug_id, api_key=api_key or None, include_data=False
+            )
         except (ValueError, UpstreamError) as exc:
             res.errors.append(str(exc))
             continue

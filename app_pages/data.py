@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from analysis import app_data
@@ -30,16 +32,50 @@ def _create() -> None:
     _show(ds.key)
 
 
+def _ask_delete(key: str) -> None:
+    st.session_state["data_delete_pending"] = key
+
+
+def _delete(key: str) -> None:
+    st.session_state.pop("data_delete_pending", None)
+    try:
+        n = app_data.delete_dataset(key)
+    except app_data.InputError as exc:
+        st.session_state["data_delete_message"] = ("error", f"{key}: {exc.reason}")
+        return
+    if st.session_state.get(_data.DATASET_STATE) == key:
+        _show(app_data.DEMO)
+    _data.clear_caches()
+    st.session_state["data_delete_message"] = (
+        "success",
+        f"Deleted the data set {key} ({n:,} file{'' if n == 1 else 's'}).",
+    )
+
+
 # --- which data set -----------------------------------------------------------------------------
 
 st.subheader("Data sets")
 keys = _data.dataset_keys()
 current = _data.current_dataset()
+pending = st.session_state.get("data_delete_pending")
 for key in keys:
-    c1, c2 = st.columns([5, 1])
+    c1, c2, c3 = st.columns([6, 1, 1])
     label = "Demo incident (Example Trust), read-only" if key == app_data.DEMO else f"Workspace: {key}"
     c1.markdown(f"**{label}**" + ("  ← shown on every page" if key == current.key else ""))
     c2.button("Show", key=f"data_show_{key}", on_click=_show, args=(key,), disabled=key == current.key)
+    if key != app_data.DEMO:
+        c3.button("Delete…", key=f"data_delete_{key}", on_click=_ask_delete, args=(key,))
+    if key == pending:
+        n_files = len(app_data.workspace_files(app_data.get_dataset(key)))
+        st.warning(
+            f"Delete the data set **{key}** and its {n_files:,} file{'' if n_files == 1 else 's'} from the workspace? This cannot be undone."
+        )
+        d1, d2, _ = st.columns([2, 1, 5])
+        d1.button("Yes, delete it", key="data_delete_confirm", type="primary", on_click=_delete, args=(key,))
+        d2.button("Cancel", key="data_delete_cancel", on_click=_ask_delete, args=(None,))
+if st.session_state.get("data_delete_message"):
+    level, text = st.session_state.pop("data_delete_message")
+    (st.success if level == "success" else st.error)(text)
 
 with st.form("data_create", clear_on_submit=False, border=True):
     st.text_input(
@@ -93,6 +129,24 @@ if submitted:
         _data.clear_caches()
         current = _data.current_dataset()
 
+# --- connection settings (this browser session only) ----------------------------------------------
+
+with st.expander("Connection: offline mode and Bugzilla API key"):
+    offline = st.toggle(
+        "Offline: answer from the cache only",
+        key="data_offline",
+        help="No request leaves the machine; what is not in the HTTP cache is reported per item. "
+        "Like the CLI's --offline.",
+    )
+    api_key = st.text_input(
+        "Bugzilla API key (optional)",
+        key="data_bz_api_key",
+        type="password",
+        help="Sent only in the X-BUGZILLA-API-KEY header, for bugs that need a login. Kept in this "
+        "browser session; never written to the workspace or the cache. The environment variable "
+        "BUGZILLA_API_KEY is used when this is empty.",
+    )
+
 # --- crt.sh ----------------------------------------------------------------------------------------
 
 st.subheader("Fetch from crt.sh")
@@ -106,7 +160,10 @@ if go:
     else:
         bar = st.progress(0.0, text="Starting…")
         results = app_data.fetch_crtsh(
-            current, queries, progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg)
+            current,
+            queries,
+            progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg),
+            offline=offline,
         )
         for r in results:
             (st.success if r.ok else st.warning if r.saved else st.error)(
@@ -138,6 +195,8 @@ if go_bz:
             ids,
             as_report=as_report,
             progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg),
+            api_key=api_key or os.environ.get("BUGZILLA_API_KEY") or None,
+            offline=offline,
         )
         for r in results:
             (st.success if r.ok else st.warning if r.saved else st.error)(

@@ -231,3 +231,62 @@ def test_fetch_bugs_writes_the_corpus_and_the_report(cache, tmp_path, upstream):
     assert ds.files("report") and ds.files("corpus")
     report, _, problems = app_data.load_dataset_report(ds)
     assert report is not None and not problems
+
+
+def test_delete_dataset_removes_only_that_workspace_folder(cache, tmp_path):
+    keep = app_data.create_dataset("keep")
+    gone = app_data.create_dataset("gone")
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    app_data.save_upload(gone, "a.pem", pem)
+    app_data.save_upload(gone, "b.pem", pem)
+    app_data.save_upload(keep, "c.pem", pem)
+    assert app_data.delete_dataset("gone") == 2  # the two uploads
+    assert app_data.list_datasets() == ["demo", "keep"]
+    assert (cache / "workspace" / "keep" / "certs" / "c.pem").is_file()
+    # Refused, and nothing touched: the demo, names that are not plain folder names, a folder that
+    # is not there, and a symlink that leads out of the workspace.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("x")
+    (cache / "workspace" / "link").symlink_to(outside, target_is_directory=True)
+    for bad in ("demo", "..", "../outside", "keep/certs", "missing", "link"):
+        with pytest.raises(InputError):
+            app_data.delete_dataset(bad)
+    assert (outside / "precious.txt").is_file()
+    assert (cache / "workspace" / "keep" / "certs" / "c.pem").is_file()
+
+
+def test_fetch_bugs_sends_the_api_key_in_the_header_and_never_writes_it(cache, tmp_path, upstream):
+    secret = "bmo-key-from-the-dashboard-0123"
+    ds = app_data.create_dataset("bzkey")
+    upstream.reset()
+    results = app_data.fetch_bugs(
+        ds, [upstream_server.BUG_MAIN], api_key=secret, session=_session(upstream, tmp_path)
+    )
+    assert results[0].saved == 4 and results[0].ok
+    seen = [r for r in upstream.requests if r.role == "bugzilla"]
+    assert seen and all(r.headers.get("X-BUGZILLA-API-KEY") == secret for r in seen)
+    assert all(secret not in str(r.query) for r in seen)
+    for folder in (cache, tmp_path / "http"):
+        for f in folder.rglob("*"):
+            if f.is_file():
+                assert secret.encode() not in f.read_bytes(), f
+
+
+def test_offline_fetch_answers_from_the_cache_and_names_each_miss(cache, tmp_path, upstream):
+    from analysis.sources.http import Session
+
+    ds = app_data.create_dataset("off")
+    online = Session(cache_dir=tmp_path / "http", urls=upstream.urls, retries=1, backoff=0.01, timeout=(2, 2))
+    first = app_data.fetch_crtsh(ds, [("spki", upstream_server.SPKI_REUSED)], session=online)
+    assert first[0].saved == 3
+    upstream.reset()
+    offline = Session(cache_dir=tmp_path / "http", urls=upstream.urls, offline=True)
+    again = app_data.fetch_crtsh(
+        ds, [("spki", upstream_server.SPKI_REUSED), ("domain", "never-fetched.example")], session=offline
+    )
+    assert again[0].saved == 3 and again[0].ok  # all from the cache
+    assert again[1].saved == 0 and "offline" in again[1].errors[0]
+    assert upstream.count() == 0  # no request reached the server
+    # The dashboard's switch builds that session itself from the workspace cache.
+    assert app_data._session(offline=True).offline is True

@@ -185,3 +185,71 @@ def test_pages_say_what_to_do_on_an_empty_data_set():
         at = _open(page, dataset="empty")
         shown = " ".join(x.value for x in [*at.markdown, *at.info])
         assert needle in shown, (page, shown)
+
+
+def _button(at: AppTest, label: str):
+    return at.button[[b.label for b in at.button].index(label)]
+
+
+def test_data_page_deletes_a_data_set_after_confirmation():
+    ds = app_data.create_dataset("to-delete")
+    app_data.save_upload(ds, "one.pem", (DEMO_DIR / "certs" / "chain.pem").read_bytes())
+    at = _open("data", dataset="to-delete")
+    at.button(key="data_delete_to-delete").click().run()
+    # Asked first, naming the data set and its one file; nothing is gone yet.
+    assert any("to-delete" in w.value and "its 1 file from" in w.value for w in at.warning)
+    assert (app_data.workspace_dir() / "to-delete").is_dir()
+    _button(at, "Cancel").click().run()
+    assert not at.warning and (app_data.workspace_dir() / "to-delete").is_dir()
+    at.button(key="data_delete_to-delete").click().run()
+    _button(at, "Yes, delete it").click().run()
+    assert not at.exception
+    assert not (app_data.workspace_dir() / "to-delete").exists()
+    assert "to-delete" not in app_data.list_datasets()
+    assert at.session_state["dataset"] == "demo"  # the deleted set was shown: back to the demo
+    assert any("Deleted the data set to-delete (1 file)" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key == "data_delete_demo"]  # the demo has no delete button
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    up_mod = pytest.importorskip("tests.upstream_server")
+    up = up_mod.Upstream()
+    monkeypatch.setenv("CRTSH_URL", up.crtsh_url)
+    monkeypatch.setenv("BUGZILLA_URL", up.bugzilla_url)
+    monkeypatch.delenv("BUGZILLA_API_KEY", raising=False)
+    yield up, up_mod
+    up.close()
+
+
+def test_data_page_offline_switch_sends_no_request(upstream):
+    up, up_mod = upstream
+    app_data.create_dataset("offline-ui")
+    at = _open("data", dataset="offline-ui")
+    at.toggle(key="data_offline").set_value(True)
+    at.text_area(key="data_crtsh_q").input(up_mod.SPKI_REUSED)
+    _button(at, "Fetch certificates").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith(f"spki {up_mod.SPKI_REUSED}: 0 certificates saved")
+    assert any("offline" in c.value for c in at.caption)
+    assert up.count() == 0
+
+
+def test_data_page_sends_the_bugzilla_api_key_and_never_shows_or_stores_it(upstream, workspace):
+    up, up_mod = upstream
+    secret = "bmo-dashboard-key-4242"
+    app_data.create_dataset("bz-ui")
+    at = _open("data", dataset="bz-ui")
+    at.text_input(key="data_bz_api_key").input(secret)
+    at.text_input(key="data_bug_ids").input(str(up_mod.BUG_MAIN))
+    _button(at, "Fetch bugs").click().run()
+    assert not at.exception
+    assert any(s.value.startswith(f"bug {up_mod.BUG_MAIN}: 4 parts saved") for s in at.success)
+    seen = [r for r in up.requests if r.role == "bugzilla"]
+    assert len(seen) == 4 and all(r.headers.get("X-BUGZILLA-API-KEY") == secret for r in seen)
+    shown = " ".join(str(getattr(e, "value", "")) for e in [*at.markdown, *at.success, *at.caption])
+    assert secret not in shown
+    for f in Path(workspace).rglob("*"):
+        if f.is_file():
+            assert secret.encode() not in f.read_bytes(), f
