@@ -20,7 +20,17 @@ if table.empty:
         st.info("No certificates are loaded. Add some on the Data page.")
     st.stop()
 
-st.markdown(f"**{len(table):,} {'compromised ' if only else ''}keys**")
+
+def _row_chosen(spkis: list[str] = table["SPKI SHA-256"].tolist()) -> None:  # noqa: B006 - this run's rows
+    # Runs before the next script run: a clicked row becomes the key chosen below.
+    rows = st.session_state["keys_table"].selection.rows
+    if rows and rows[0] < len(spkis):
+        st.session_state["keys_selected"] = spkis[rows[0]]
+
+
+st.markdown(
+    f"**{len(table):,} {'compromised ' if only else ''}keys**. Click a row to list its certificates below."
+)
 st.dataframe(
     table,
     hide_index=True,
@@ -32,13 +42,22 @@ st.dataframe(
         "Compromise source": st.column_config.TextColumn(width="medium"),
     },
     key="keys_table",
+    on_select=_row_chosen,
+    selection_mode="single-row",
 )
 
 choices = _data.key_choices(*args, only)
 labels = dict(choices)
+options = [c[0] for c in choices]
+if st.session_state.get("keys_selected") and st.session_state["keys_selected"] not in options:
+    # A row clicked beyond the list's first entries (or a key kept from the other toggle state).
+    if st.session_state["keys_selected"] in set(table["SPKI SHA-256"]):
+        options.insert(0, st.session_state["keys_selected"])
+    else:
+        del st.session_state["keys_selected"]
 spki = st.selectbox(
     "Certificates of key",
-    [c[0] for c in choices],
+    options,
     format_func=lambda s: labels.get(s, s),
     key="keys_selected",
 )

@@ -166,6 +166,16 @@ def test_every_page_upload_and_download(server, page):
 
     _open(page, server, "keys", "8 compromised keys")
     page.get_by_text("certificates on key").first.wait_for()
+    # Clicking the third row of the key table lists that key's certificates.
+    from analysis import app_data
+
+    demo = app_data.demo_dataset()
+    third = app_data.key_table(app_data.analyse(demo), compromised_only=True).iloc[2]
+    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    row_px = 35  # Streamlit's default row (and header) height
+    page.mouse.click(grid["x"] + 15, grid["y"] + row_px * 3 + row_px / 2)
+    page.get_by_text(f"{third['Issuances']} certificates on key {third['SPKI SHA-256']}").wait_for()
+    _settle(page)
     _shot(page, "2-keys")
 
     _open(page, server, "timeline", "Issuance, revocation and compromise per key")
