@@ -46,7 +46,9 @@ class OfflineMiss(UpstreamError):
     """--offline was given and the cache has no answer for this URL."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(url, None, reason="not in the cache, and offline mode (--offline) allows no network request")
+        super().__init__(
+            url, None, reason="not in the cache, and offline mode (--offline) allows no network request"
+        )
 
 
 @dataclass(frozen=True)
