@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis import app_data
 from app_pages import _data
+from app_pages._figures import figure
 
 ds = _data.current_dataset()
 st.title("Incidents")
@@ -31,15 +32,13 @@ status = c4.radio("Status", ["all", "open", "closed"], key="inc_status")
 v = _data.corpus_filtered(ds.key, ds.fingerprint, tuple(cas), tuple(tags), tuple(yr) if yr else None, status)
 
 m = st.columns(4)
-m[0].metric("Bugs", f"{v['n']:,}", border=True)
-m[1].metric("Open", f"{v['open']:,}", border=True)
-m[2].metric(
-    "Median days to close", "n/a" if v["median_days"] is None else f"{v['median_days']:.0f}", border=True
-)
-m[3].metric(
+figure(m[0], "Bugs", f"{v['n']:,}")
+figure(m[1], "Open", f"{v['open']:,}")
+figure(m[2], "Median days to close", "n/a" if v["median_days"] is None else f"{v['median_days']:.0f}")
+figure(
+    m[3],
     "Deadlines kept",
     "n/a" if v["deadline_share"] is None else f"{100 * v['deadline_share']:.0f} %",
-    border=True,
     help="kept / (kept + missed) over every CCADB rule judged; only bugs with comments",
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _data
+from app_pages._figures import figure
 
 ds = _data.current_dataset()
 args = _data.ds_args(ds)
@@ -20,7 +21,7 @@ except Exception as exc:  # noqa: BLE001 - show the reason, not a traceback
 figures = ov["figures"]
 for row in (figures[:3], figures[3:]):
     for col, (label, value, key) in zip(st.columns(3), row, strict=False):
-        col.metric(label, f"{value:,}", border=True, help=f"`summary.{key}` in `keyreuse --format json`")
+        figure(col, label, f"{value:,}", help=f"`summary.{key}` in `keyreuse --format json`")
 
 st.markdown(ov["sentence"])
 if ov["summary"]["issuances"] == 0:

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from analysis import app_data  # noqa: E402
 from analysis.demo import DEMO_DIR  # noqa: E402
 from analysis.reports import ATTESTATION  # noqa: E402
+from app_pages._figures import parse  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
@@ -57,8 +58,10 @@ def _frame(at: AppTest, column: str):
 
 
 def _metric(at: AppTest, label: str) -> str:
-    found = [m.value for m in at.metric if m.label == label]
-    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    """The value of the figure card (app_pages/_figures.py) labelled `label`."""
+    cards = [c for c in (parse(m.value) for m in at.markdown) if c]
+    found = [value for lab, value in cards if lab == label]
+    assert found, f"no figure {label!r} in {[lab for lab, _ in cards]}"
     return found[0]
 
 
