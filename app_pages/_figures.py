@@ -1,34 +1,32 @@
 """Figure cards: a label over a big number in a bordered box, the dashboard's headline counts.
 
-Not `st.metric`: a cold browser loads st.metric's code (and its number-formatting library)
-lazily, and on pages that also draw a chart the metrics were painted about 1 s after the rest
-(`benchmarks/app_speed.py`: overview first paint 2.3 s, 1.3 s with these cards). Markdown's code
-is in Streamlit's first bundle, so these paint with the page.
+Not `st.metric`, and plain markdown without HTML: on a cold browser Streamlit loads st.metric's
+code (with its number-formatting library) and the raw-HTML markdown plugin lazily, and on pages
+that also draw a chart those parts were painted up to 1 s after the rest of the page
+(`benchmarks/app_speed.py`). Plain markdown's code is in Streamlit's first bundle.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
-_CARD = (
-    '<div class="ca-figure" data-figure="{label}">'
-    '<div style="font-size:0.875rem;opacity:0.8">{label}</div>'
-    '<div class="ca-figure-value" style="font-size:2.25rem;line-height:1.25">{value}</div>'
-    "</div>"
-)
-_PARSE = re.compile(r'data-figure="([^"]*)".*?class="ca-figure-value"[^>]*>(.*?)</div>', re.S)
+_PARSE = re.compile(r"\A(?P<label>[^\n]+)\n\n## (?P<value>[^\n]+)\Z")
+
+
+def _plain(text: str) -> str:
+    # Figures and labels are ours, but keep markdown from reading them as markup.
+    return re.sub(r"([\\`*_{}\[\]<>#|~$:])", r"\\\1", text)
 
 
 def figure(where, label: str, value: str, help: str | None = None) -> None:  # noqa: A002 - Streamlit's name
-    """One card in `where` (a column or container)."""
-    box = where.container(border=True)
-    box.markdown(
-        _CARD.format(label=html.escape(label), value=html.escape(value)), unsafe_allow_html=True, help=help
-    )
+    """One card in `where` (a column or container): the label, then the value as a heading."""
+    where.container(border=True).markdown(f"{_plain(label)}\n\n## {_plain(value)}", help=help)
 
 
 def parse(markdown: str) -> tuple[str, str] | None:
     """(label, value) of a card's markdown, for tests; None for other markdown."""
-    m = _PARSE.search(markdown)
-    return (html.unescape(m.group(1)), html.unescape(m.group(2))) if m else None
+    m = _PARSE.match(markdown)
+    if not m:
+        return None
+    unescape = lambda s: re.sub(r"\\(.)", r"\1", s)  # noqa: E731
+    return unescape(m["label"]), unescape(m["value"])

@@ -159,8 +159,9 @@ def _shot(page, name: str) -> None:
 
 def test_every_page_upload_and_download(server, page):
     _open(page, server, "", "Certificates on compromised keys")
-    metrics = page.locator(".ca-figure-value").all_inner_texts()
-    assert metrics[:2] == ["41", "33"]
+    # The figure cards (app_pages/_figures.py): a label, then the value as a level-2 heading.
+    metrics = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] h2').all_inner_texts()
+    assert [m.strip() for m in metrics[:2]] == ["41", "33"]
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     _shot(page, "1-overview")
 
@@ -220,8 +221,8 @@ def test_every_page_upload_and_download(server, page):
     page.get_by_role("link", name="Overview").click()
     page.get_by_text("Workspace: browser-test").first.wait_for()
     _settle(page)
-    loaded = page.locator(".ca-figure").filter(has_text="Certificates loaded")
-    assert loaded.locator(".ca-figure-value").inner_text() == "1"
+    loaded = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Certificates loaded")
+    assert loaded.locator("h2").inner_text().strip() == "1"
     _shot(page, "8-overview-uploaded")
     # An offline dashboard: no font, icon or chart library is fetched from the internet (a
     # `:material/...:` page icon made the browser fetch the favicon from fonts.gstatic.com).
