@@ -910,8 +910,9 @@ def fetch_bugs(
     offline: bool = False,
 ) -> list[FetchResult]:
     """Fetch bugs (bug, comments, attachments, history) into ``corpus/<id>/`` and the bug list;
-    with `as_report`, the first bug's comments also become the data set's report. `api_key` goes
-    in the X-BUGZILLA-API-KEY header only (never to disk); `offline` answers from the cache."""
+    with `as_report`, the first bug's comments also become the data set's report. `api_key` (else
+    env BUGZILLA_API_KEY, as for the CLI) goes in the X-BUGZILLA-API-KEY header only, never to
+    disk; `offline` answers from the cache."""
     from .errors import UpstreamError
     from .sources import bugzilla
 
@@ -920,6 +921,7 @@ def fetch_bugs(
             "Bugzilla", None, "the demo data set is read-only: create a workspace data set first"
         )
     session = session or _session(offline)
+    api_key = api_key or os.environ.get("BUGZILLA_API_KEY") or None
     folder = Path(dataset.folder)
     corpus = folder / "corpus"
     ids = list(ids)
@@ -930,9 +932,7 @@ def fetch_bugs(
         if progress:
             progress(i, len(ids), f"Bugzilla: bug {bug_id}")
         try:
-            bundle, problems = bugzilla.fetch_bug_bundle(
-                session, bug_id, api_key=api_key or None, include_data=False
-            )
+            bundle, problems = bugzilla.fetch_bug_bundle(session, bug_id, api_key=api_key, include_data=False)
         except (ValueError, UpstreamError) as exc:
             res.errors.append(str(exc))
             continue

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from analysis import app_data
@@ -195,7 +193,7 @@ if go_bz:
             ids,
             as_report=as_report,
             progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=msg),
-            api_key=api_key or os.environ.get("BUGZILLA_API_KEY") or None,
+            api_key=api_key or None,
             offline=offline,
         )
         for r in results:

@@ -290,3 +290,14 @@ def test_offline_fetch_answers_from_the_cache_and_names_each_miss(cache, tmp_pat
     assert upstream.count() == 0  # no request reached the server
     # The dashboard's switch builds that session itself from the workspace cache.
     assert app_data._session(offline=True).offline is True
+
+
+def test_fetch_bugs_takes_the_api_key_from_the_environment_when_none_is_given(
+    cache, tmp_path, upstream, monkeypatch
+):
+    monkeypatch.setenv("BUGZILLA_API_KEY", "key-from-env-77")
+    ds = app_data.create_dataset("bzenv")
+    upstream.reset()
+    app_data.fetch_bugs(ds, [upstream_server.BUG_MAIN], session=_session(upstream, tmp_path))
+    seen = [r for r in upstream.requests if r.role == "bugzilla"]
+    assert seen and all(r.headers.get("X-BUGZILLA-API-KEY") == "key-from-env-77" for r in seen)
