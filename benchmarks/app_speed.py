@@ -15,13 +15,14 @@
    one script rerun: switching pages, toggling and choosing keys, changing timeline keys, filtering.
 
 Targets (issue 7): first paint under 2 s per page on the demo; interactions under 1 s on the bulk set.
-Figures are printed; nothing is asserted.
+Figures are printed; nothing is asserted. APP_SPEED_DEBUG=1 shows the Streamlit servers' stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import socket
 import subprocess
@@ -30,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from statistics import median
 
 sys.modules.setdefault("rfc3987_syntax", None)  # as app.py does (see there)
 
@@ -113,11 +115,6 @@ def _in_page_times(page) -> tuple[float, float]:
     return st["mark"] / 1000, max([st["mark"], *st["draws"]]) / 1000
 
 
-def _median(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[len(xs) // 2]
-
-
 def _start_server(script: str, cache: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
@@ -154,8 +151,6 @@ def browser_first_paint(
 ) -> list[tuple[str, float | str]]:
     """Rows of (label, seconds or text). `hello` is an app with only `st.title("Hello")`: its
     first paint, taken in the same rounds, is Streamlit's own floor on this machine."""
-    import json
-
     from playwright.sync_api import sync_playwright
 
     app_proc, url = _start_server("app.py", cache)
@@ -204,23 +199,23 @@ def browser_first_paint(
                 floor_all += floor
                 name = path or "overview"
                 painted = [r[0] for r in runs]
-                out.append((f"{name}: new session, cold browser, content painted", _median(painted)))
-                out.append((f"{name}: new session, cold browser, complete", _median([r[1] for r in runs])))
+                out.append((f"{name}: new session, cold browser, content painted", median(painted)))
+                out.append((f"{name}: new session, cold browser, complete", median([r[1] for r in runs])))
                 out.append(
                     (
                         f"{name}:   above the empty app in the same rounds",
-                        f"+{_median([a - b for a, b in zip(painted, floor, strict=True)]):.2f} s "
-                        f"(empty app {_median(floor):.2f} s)",
+                        f"+{median([a - b for a, b in zip(painted, floor, strict=True)]):.2f} s "
+                        f"(empty app {median(floor):.2f} s)",
                     )
                 )
-            out.append(("empty Streamlit app, all rounds", _median(floor_all)))
+            out.append(("empty Streamlit app, all rounds", median(floor_all)))
             # A new tab in a browser that has been here before: chunks come from the HTTP cache.
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             visit(ctx, url, *PAGES[0])
             for path, marker in pages:
                 runs = [visit(ctx, url, path, marker) for _ in range(rounds)]
                 out.append(
-                    (f"{path or 'overview'}: new tab, warm browser, complete", _median([r[1] for r in runs]))
+                    (f"{path or 'overview'}: new tab, warm browser, complete", median([r[1] for r in runs]))
                 )
             ctx.close()
             if pages == PAGES:

@@ -57,6 +57,10 @@ def _frame(at: AppTest, column: str):
     raise AssertionError(f"no table with column {column!r}")
 
 
+def _button(at: AppTest, label: str):
+    return at.button[[b.label for b in at.button].index(label)]
+
+
 def _metric(at: AppTest, label: str) -> str:
     """The value of the figure card (app_pages/_figures.py) labelled `label`."""
     cards = [c for c in (parse(m.value) for m in at.markdown) if c]
@@ -169,7 +173,7 @@ def test_data_page_creates_a_workspace_data_set():
     at = _open("data")
     assert any("read-only" in i.value for i in at.info)
     at.text_input(key="data_new_name").input("../My Incident!")
-    at.button[[b.label for b in at.button].index("Create and show")].click().run()
+    _button(at, "Create and show").click().run()
     assert not at.exception
     assert at.session_state["dataset"] == "My_Incident"
     assert (app_data.workspace_dir() / "My_Incident").is_dir()
@@ -188,10 +192,6 @@ def test_pages_say_what_to_do_on_an_empty_data_set():
         at = _open(page, dataset="empty")
         shown = " ".join(x.value for x in [*at.markdown, *at.info])
         assert needle in shown, (page, shown)
-
-
-def _button(at: AppTest, label: str):
-    return at.button[[b.label for b in at.button].index(label)]
 
 
 def test_data_page_deletes_a_data_set_after_confirmation():
