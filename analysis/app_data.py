@@ -30,9 +30,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import uploads
 from .demo import DEMO_CORPUS_AS_OF, demo_as_of, demo_paths
 from .errors import InputError, Problem
 from .formats import format_time
+from .uploads import safe_filename
 
 DEMO = "demo"
 KINDS = ("certs", "crls", "revocations", "compromised", "report", "corpus")
@@ -65,20 +67,6 @@ def workspace_dir() -> Path:
     return cache_dir() / "workspace"
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_filename(name: str, default: str = "upload") -> str:
-    """A base name safe to join to a folder: no directories, no leading dots, no odd characters.
-
-    ``../../etc/passwd`` -> ``passwd``; ``C:\\x\\report.md`` -> ``report.md``; ``..`` -> `default`.
-    """
-    base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = _UNSAFE.sub("_", base).strip("._-")
-    base = base[:120].strip("._-")
-    return base or default
-
-
 def safe_dataset_name(name: str) -> str:
     """A workspace data set's folder name (same rules as files; never ``demo``)."""
     base = safe_filename(name, default="")
@@ -87,14 +75,6 @@ def safe_dataset_name(name: str) -> str:
     if base.lower() == DEMO:
         raise InputError(str(name), None, "'demo' is the embedded incident; choose another name")
     return base
-
-
-def _inside(folder: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 # --- data sets --------------------------------------------------------------------------------
@@ -157,7 +137,15 @@ def workspace_dataset(name: str) -> Dataset:
         elif kind in ("certs",):
             paths[kind] = [sub] if sub.is_dir() and any(sub.iterdir()) else []
         else:
-            paths[kind] = sorted(f for f in sub.glob("*") if f.is_file()) if sub.is_dir() else []
+            paths[kind] = (
+                sorted(
+                    f
+                    for f in sub.glob("*")
+                    if f.is_file() and not f.is_symlink() and not f.name.startswith(".")
+                )
+                if sub.is_dir() and not sub.is_symlink()
+                else []
+            )
     return Dataset(
         key=folder.name,
         label=f"Workspace: {folder.name}",
@@ -212,98 +200,111 @@ def delete_dataset(key: str) -> int:
 # --- uploads ----------------------------------------------------------------------------------
 
 
-def detect_kind(name: str, data: bytes) -> str:
-    """Which kind an uploaded file is, from its name and first bytes."""
-    suffix = Path(name).suffix.lower()
-    head = data[:65536]
-    if b"-----BEGIN X509 CRL-----" in head or suffix == ".crl":
-        return "crls"
-    if b"-----BEGIN CERTIFICATE-----" in head:
-        return "certs"
-    if b"PRIVATE KEY-----" in head or b"PUBLIC KEY-----" in head or suffix in (".key",):
-        return "compromised"
-    if suffix in (".xlsx", ".xlsm"):
-        return "revocations"
-    if suffix in (".csv", ".tsv"):
-        first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
-        cols = {c.strip().lower() for c in first[0].split(",")} if first else set()
-        if "spki_sha256" in cols and "serial" not in cols:
-            return "compromised"
-        return "revocations"
-    if suffix in (".md", ".txt", ".markdown"):
-        return "report"
-    if suffix == ".json":
-        try:
-            obj = json.loads(head.decode("utf-8-sig")) if len(data) <= 65536 else None
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict) and isinstance(obj.get("bugs"), list):
-            return "corpus"
-        return "report"
-    if head[:1] == b"\x30":  # DER: a certificate or a CRL
-        try:
-            from cryptography import x509
-
-            x509.load_der_x509_crl(data)
-            return "crls"
-        except ValueError:
-            return "certs"
-    return "report"
-
-
 def save_upload(dataset: Dataset, name: str, data: bytes, kind: str | None = None) -> Path:
     """Store an uploaded file in its kind's folder of a workspace data set; returns the path.
 
-    The name is reduced with `safe_filename`; the result is checked to lie inside the folder.
-    A bug list goes to ``corpus/bugs.json`` (merged by bug id with the one already there).
+    The kind comes from the content (`uploads.classify_upload`), or is checked against it when
+    given; what is none of the accepted kinds raises InputError with the loader's reason (and is
+    recorded, see `refused_uploads`). The name is reduced with `safe_filename` and given the
+    suffix the loaders expect; nothing is written through a symbolic link. A bug list goes to
+    ``corpus/bugs.json`` (merged by bug id with the one already there).
     """
     if dataset.folder is None:
         raise InputError(str(name), None, "the demo data set is read-only: create a workspace data set first")
-    kind = kind or detect_kind(name, data)
-    if kind not in KINDS:
+    if kind is not None and kind not in KINDS:
         raise InputError(str(name), None, f"unknown kind {kind!r}")
-    folder = Path(dataset.folder) / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    if kind == "corpus":
-        return merge_bug_list(Path(dataset.folder), _bugs_of(data, name))
-    target = folder / safe_filename(name)
-    if not _inside(Path(dataset.folder), target):
-        raise InputError(str(name), None, "refused: the name points outside the workspace")
-    tmp = target.with_name("." + target.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    root = Path(dataset.folder)
+    uploads.check_folder(root, workspace_dir(), str(name))
+    got = uploads.check_as(kind, name, data) if kind else uploads.classify_upload(name, data)
+    if got.refused:
+        record_refusal(dataset, name, got.reason)
+        raise InputError(str(name), None, got.reason)
+    if got.kind == "corpus":
+        return merge_bug_list(root, _bugs_of(data, name))
+    base = safe_filename(name)
+    if (
+        got.suffix
+        and Path(base).suffix.lower() != got.suffix
+        and not (got.suffix == ".der" and Path(base).suffix.lower() in (".cer", ".crt", ".der", ".key"))
+    ):
+        base += got.suffix
+    target = uploads.write_inside(root, (got.kind, base), data, name=str(name), workspace=workspace_dir())
+    forget_refusal(dataset, name)
     return target
+
+
+REFUSED_FILE = ".refused.json"
+
+
+def refused_uploads(dataset: Dataset) -> list[dict]:
+    """Uploads refused for this data set (input, position, reason), oldest first."""
+    if dataset.folder is None:
+        return []
+    path = Path(dataset.folder) / REFUSED_FILE
+    if path.is_symlink() or not path.is_file():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _write_refused(dataset: Dataset, rows: list[dict]) -> None:
+    body = (json.dumps(rows[-200:], ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    uploads.write_inside(
+        Path(dataset.folder), (REFUSED_FILE,), body, name=REFUSED_FILE, workspace=workspace_dir()
+    )
+
+
+def record_refusal(dataset: Dataset, name: str, reason: str) -> None:
+    rows = [r for r in refused_uploads(dataset) if r.get("input") != name]
+    rows.append({"input": str(name), "position": None, "reason": f"upload refused: {reason}"})
+    _write_refused(dataset, rows)
+
+
+def forget_refusal(dataset: Dataset, name: str) -> None:
+    rows = refused_uploads(dataset)
+    if any(r.get("input") == name for r in rows):
+        _write_refused(dataset, [r for r in rows if r.get("input") != name])
+
+
+def clear_refusals(dataset: Dataset) -> None:
+    if dataset.folder is not None and refused_uploads(dataset):
+        _write_refused(dataset, [])
 
 
 def _bugs_of(data: bytes, name: str) -> list[dict]:
     try:
         obj = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(str(name), None, f"not a JSON bug list: {exc}") from exc
     bugs = obj.get("bugs") if isinstance(obj, dict) else obj
     if not isinstance(bugs, list) or not all(isinstance(b, dict) and "id" in b for b in bugs):
         raise InputError(
             str(name), None, 'expected {"bugs": [{"id": ...}, ...]} as Bugzilla\'s search answers'
         )
+    for n, b in enumerate(bugs, 1):
+        if isinstance(b["id"], bool) or not re.fullmatch(r"\d{1,12}", str(b["id"]).strip()):
+            raise InputError(str(name), f"bug {n}", f"id {b['id']!r} is not a bug number")
     return bugs
 
 
 def merge_bug_list(folder: Path, bugs: list[dict]) -> Path:
     """Merge bug records into ``folder/corpus/bugs.json`` by id (new records win)."""
     path = folder / "corpus" / "bugs.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     old: list[dict] = []
-    if path.is_file():
+    if path.is_file() and not path.is_symlink():
         try:
             old = json.loads(path.read_text(encoding="utf-8")).get("bugs", [])
         except (ValueError, AttributeError):
             old = []
     by_id = {int(b["id"]): b for b in old if "id" in b}
     by_id.update({int(b["id"]): b for b in bugs})
-    tmp = path.with_name(".bugs.json.part")
-    tmp.write_text(json.dumps({"bugs": [by_id[k] for k in sorted(by_id)]}, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    body = json.dumps({"bugs": [by_id[k] for k in sorted(by_id)]}, indent=1) + "\n"
+    return uploads.write_inside(
+        folder, ("corpus", "bugs.json"), body.encode("utf-8"), name="bugs.json", workspace=folder.parent
+    )
 
 
 def workspace_files(dataset: Dataset) -> pd.DataFrame:
@@ -361,8 +362,9 @@ def _n(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def overview(findings) -> dict:
-    """Figures, a plain-language sentence, notes and problems for the Overview page."""
+def overview(findings, refused: Iterable[Mapping] = ()) -> dict:
+    """Figures, a plain-language sentence, notes and problems for the Overview page; `refused`
+    uploads (`refused_uploads`) are listed among the problems first."""
     s = findings.summary
     as_of = format_time(findings.as_of) if findings.as_of is not None else None
     if s["issuances"] == 0:
@@ -389,7 +391,7 @@ def overview(findings) -> dict:
         "sentence": sentence,
         "as_of": as_of,
         "notes": list(findings.notes),
-        "problems": [p.to_dict() for p in findings.problems],
+        "problems": [dict(r) for r in refused] + [p.to_dict() for p in findings.problems],
         "listed_without": list(findings.listed_keys_without_certificates),
     }
 

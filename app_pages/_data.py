@@ -61,7 +61,9 @@ def findings(key: str, fingerprint: str, scope: str):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def overview(key: str, fingerprint: str, scope: str) -> dict:
-    return app_data.overview(findings(key, fingerprint, scope))
+    return app_data.overview(
+        findings(key, fingerprint, scope), refused=app_data.refused_uploads(app_data.get_dataset(key))
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -107,7 +107,7 @@ with st.form("data_upload", clear_on_submit=True, border=True):
     kind = st.selectbox(
         "Treat as",
         kind_options,
-        format_func=lambda k: "Detect from name and content" if k == "auto" else app_data.KIND_LABELS[k],
+        format_func=lambda k: "Detect from the content" if k == "auto" else app_data.KIND_LABELS[k],
         key="data_kind",
     )
     submitted = st.form_submit_button("Save to the data set")
@@ -119,13 +119,12 @@ if submitted:
         try:
             path = app_data.save_upload(current, f.name, f.getvalue(), None if kind == "auto" else kind)
         except app_data.InputError as exc:
-            st.error(f"{f.name}: {exc.reason}")
+            st.error(f"Refused {f.name}: {exc.reason}" + (f" ({exc.position})" if exc.position else ""))
             continue
         saved += 1
         st.success(f"Saved {f.name} as {path.relative_to(current.folder)}")
-    if saved:
-        _data.clear_caches()
-        current = _data.current_dataset()
+    _data.clear_caches()
+    current = _data.current_dataset()
 
 # --- connection settings (this browser session only) ----------------------------------------------
 
@@ -212,4 +211,14 @@ table = app_data.workspace_files(current)
 if table.empty:
     st.info("No files yet: upload some above, or fetch from crt.sh or Bugzilla.")
 else:
-    st.dataframe(table, hide_index=True, key="data_table")
+    st.dataframe(table, hide_index=True, key="data_table", width="stretch")
+
+refused = app_data.refused_uploads(current)
+if refused:
+    st.subheader(f"Refused uploads ({len(refused)})")
+    st.dataframe(app_data.problems_frame(refused), hide_index=True, key="data_refused", width="stretch")
+    st.caption("Nothing of these files was saved. The Overview lists them among the skipped inputs.")
+    if st.button("Clear this list", key="data_refused_clear"):
+        app_data.clear_refusals(current)
+        _data.clear_caches()
+        st.rerun()

@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 from analysis import app_data
+from analysis.demo import DEMO_DIR
 from analysis.errors import InputError
+
+PEM = (DEMO_DIR / "certs" / "chain.pem").read_bytes()
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def cache(tmp_path, monkeypatch):
         ("", "upload"),
         (".bashrc", "bashrc"),
         ("a b/c d.pem", "c_d.pem"),
-        ("ünïcode name.crl", "n_code_name.crl"),
+        ("ünïcode name.crl", "ünïcode_name.crl"),
         ("/abs/path/leaf.pem", "leaf.pem"),
     ],
 )
@@ -49,7 +52,7 @@ def test_dataset_names(cache):
 
 def test_uploads_never_leave_the_data_set_folder(cache, tmp_path):
     ds = app_data.create_dataset("x")
-    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    pem = PEM
     path = app_data.save_upload(ds, "../../../outside.pem", pem)
     assert path == cache / "workspace" / "x" / "certs" / "outside.pem"
     assert path.read_bytes() == pem
@@ -63,34 +66,18 @@ def test_the_demo_is_read_only(cache):
         app_data.save_upload(app_data.demo_dataset(), "a.pem", b"x")
 
 
-@pytest.mark.parametrize(
-    "name, head, kind",
-    [
-        ("a.pem", b"-----BEGIN CERTIFICATE-----\n", "certs"),
-        ("a.pem", b"-----BEGIN X509 CRL-----\n", "crls"),
-        ("list.crl", b"\x30\x82", "crls"),
-        ("k.pem", b"-----BEGIN PRIVATE KEY-----\n", "compromised"),
-        ("k.pem", b"-----BEGIN PUBLIC KEY-----\n", "compromised"),
-        ("keys.csv", b"spki_sha256,reported_at,source\n", "compromised"),
-        ("revs.csv", b"issuer_dn,serial,revoked_at,reason\n", "revocations"),
-        ("appendix.xlsx", b"PK\x03\x04", "revocations"),
-        ("report.md", b"# Incident\n", "report"),
-        ("bugs.json", b'{"bugs": [{"id": 1}]}', "corpus"),
-        ("comments.json", b'{"comments": []}', "report"),
-    ],
-)
-def test_detect_kind(name, head, kind):
-    assert app_data.detect_kind(name, head) == kind
-
-
 def test_bug_lists_merge_by_id(cache):
     ds = app_data.create_dataset("bugs")
-    app_data.save_upload(ds, "bugs.json", json.dumps({"bugs": [{"id": 2, "v": "old"}, {"id": 1}]}).encode())
     app_data.save_upload(
-        ds, "more.json", json.dumps({"bugs": [{"id": 2, "v": "new"}]}).encode(), kind="corpus"
+        ds,
+        "bugs.json",
+        json.dumps({"bugs": [{"id": 2, "summary": "old"}, {"id": 1, "summary": "a"}]}).encode(),
+    )
+    app_data.save_upload(
+        ds, "more.json", json.dumps({"bugs": [{"id": 2, "summary": "new"}]}).encode(), kind="corpus"
     )
     bugs = json.loads((cache / "workspace" / "bugs" / "corpus" / "bugs.json").read_text())["bugs"]
-    assert bugs == [{"id": 1}, {"id": 2, "v": "new"}]
+    assert bugs == [{"id": 1, "summary": "a"}, {"id": 2, "summary": "new"}]
     with pytest.raises(InputError):
         app_data.save_upload(ds, "bad.json", b"[1, 2]", kind="corpus")
 
@@ -236,7 +223,7 @@ def test_fetch_bugs_writes_the_corpus_and_the_report(cache, tmp_path, upstream):
 def test_delete_dataset_removes_only_that_workspace_folder(cache, tmp_path):
     keep = app_data.create_dataset("keep")
     gone = app_data.create_dataset("gone")
-    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    pem = PEM
     app_data.save_upload(gone, "a.pem", pem)
     app_data.save_upload(gone, "b.pem", pem)
     app_data.save_upload(keep, "c.pem", pem)
