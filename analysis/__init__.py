@@ -5,22 +5,6 @@ The public API; everything else is internal and may change.
 
 __version__ = "0.1.0"
 
-from .certificates import fill_names, load_certificate_bytes, load_certificates
-from .demo import DEMO_DIR, demo_as_of, demo_paths
-from .errors import Error, InputError, OfflineMiss, Problem, UpstreamError, UsageError
-from .formats import format_serial, format_time, normalize_serial, parse_serial, parse_time, parse_zone
-from .inputs import KeyReuseInputs, load_keyreuse_inputs
-from .keyreuse import Findings, build_issuances, find_key_reuse
-from .keys import load_compromised_keys, spki_sha256_from_key
-from .names import dn_key, match_issuer, parse_dn, same_dn
-from .revocations import RevocationData, load_crl_bytes, load_revocations, load_revocations_csv
-from .schema import (
-    validate_certificates,
-    validate_compromised_keys,
-    validate_revocations,
-)
-from .timeline import build_events
-
 __all__ = [
     "__version__",
     # errors
@@ -65,7 +49,7 @@ __all__ = [
     "DEMO_DIR",
     "demo_paths",
     "demo_as_of",
-    # reports, drafting, incidents (imported lazily: see __getattr__)
+    # reports, drafting, incidents
     "parse_report",
     "parse_comments",
     "load_report",
@@ -81,7 +65,46 @@ __all__ = [
     "related_incidents",
 ]
 
+# Every public name imports its module on first use (PEP 562): `ca-incidents --help` and small
+# commands never pay for pandas.
 _LAZY = {
+    "fill_names": "certificates",
+    "load_certificate_bytes": "certificates",
+    "load_certificates": "certificates",
+    "DEMO_DIR": "demo",
+    "demo_as_of": "demo",
+    "demo_paths": "demo",
+    "Error": "errors",
+    "InputError": "errors",
+    "OfflineMiss": "errors",
+    "Problem": "errors",
+    "UpstreamError": "errors",
+    "UsageError": "errors",
+    "format_serial": "formats",
+    "format_time": "formats",
+    "normalize_serial": "formats",
+    "parse_serial": "formats",
+    "parse_time": "formats",
+    "parse_zone": "formats",
+    "KeyReuseInputs": "inputs",
+    "load_keyreuse_inputs": "inputs",
+    "Findings": "keyreuse",
+    "build_issuances": "keyreuse",
+    "find_key_reuse": "keyreuse",
+    "load_compromised_keys": "keys",
+    "spki_sha256_from_key": "keys",
+    "dn_key": "names",
+    "match_issuer": "names",
+    "parse_dn": "names",
+    "same_dn": "names",
+    "RevocationData": "revocations",
+    "load_crl_bytes": "revocations",
+    "load_revocations": "revocations",
+    "load_revocations_csv": "revocations",
+    "validate_certificates": "schema",
+    "validate_compromised_keys": "schema",
+    "validate_revocations": "schema",
+    "build_events": "timeline",
     "parse_report": "reports",
     "parse_comments": "reports",
     "load_report": "reports",
@@ -99,9 +122,12 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    # Reports and the corpus import only when asked, so `keyreuse` starts fast.
     if name in _LAZY:
         import importlib
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

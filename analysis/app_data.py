@@ -33,7 +33,7 @@ import pandas as pd
 from . import uploads
 from .demo import DEMO_CORPUS_AS_OF, demo_as_of, demo_paths
 from .errors import InputError, Problem
-from .formats import format_time
+from .formats import format_time, short_source
 from .uploads import safe_filename
 
 DEMO = "demo"
@@ -408,12 +408,6 @@ def _join_names(value: object) -> str:
     return "; ".join(str(v) for v in list(value))
 
 
-def short_source(source: object) -> str:
-    """A compromise or revocation source without its folders: ``crl:file.crl#CN=… serial 1a``."""
-    text = "" if source is None or (isinstance(source, float)) else str(source)
-    return re.sub(r"^(\w+:)?(?:[^#]*[/\\])?", lambda m: m.group(1) or "", text, count=1)
-
-
 def key_table(findings, *, compromised_only: bool = False) -> pd.DataFrame:
     """One row per SPKI with readable column names (times as ISO UTC text)."""
     k = findings.keys
@@ -757,8 +751,7 @@ def appendix_csv(findings) -> tuple[str, int]:
     """
     from .drafting import to_appendix
 
-    iss = findings.issuances
-    rows = iss[iss["key_compromised"]]
+    rows = findings.compromised_issuances()
     return to_appendix(rows, as_of=findings.as_of), int(len(rows))
 
 

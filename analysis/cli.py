@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands.common import mark_repeatable
 from .errors import InputError, UpstreamError, UsageError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
@@ -37,12 +38,45 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command group not built yet
             raise
         module.add_parser(sub)
+    mark_repeatable(parser)
+    for leaf in _leaves(parser):
+        leaf.set_defaults(_leaf_parser=leaf)
     return parser
+
+
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers that run a command (no subcommands below them)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [parser]
+    return [leaf for a in subs for p in dict.fromkeys(a.choices.values()) for leaf in _leaves(p)]
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; an unknown option is reported with the usage of the command it was given to
+    (`keyreuse --frmat json` shows keyreuse's usage and suggests --format), not the top level's."""
+    import difflib
+
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        leaf = getattr(args, "_leaf_parser", parser)
+        known = [s for a in leaf._actions for s in a.option_strings]
+        hints = []
+        for extra in extras:
+            close = (
+                difflib.get_close_matches(extra.split("=", 1)[0], known, n=1) if extra.startswith("-") else []
+            )
+            if close:
+                hints.append(f"{extra} (did you mean {close[0]}?)")
+            else:
+                hints.append(extra)
+        leaf.error("unrecognized arguments: " + " ".join(hints))
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -170,3 +170,11 @@ def parse_zone(text: str, *, context: str = "") -> dt.timezone:
             raise ValueError(f"offset out of range: {raw!r}")
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     raise ValueError(f"unknown time zone {raw!r}")
+
+
+def short_source(source: object) -> str:
+    """A compromise or revocation source without its folders: ``crl:file.crl#CN=… serial 1a``.
+
+    Output meant to be shared (CSV, tables) names inputs by file name, never by a local path."""
+    text = "" if source is None or isinstance(source, float) else str(source)
+    return re.sub(r"^(\w+:)?(?:[^#]*[/\\])?", lambda m: m.group(1) or "", text, count=1)

@@ -108,6 +108,15 @@ class Findings:
             "notes": list(self.notes),
         }
 
+    def compromised_issuances(self) -> pd.DataFrame:
+        """The issuances on compromised keys in the appendix's order (by SPKI, then issue time):
+        what `report appendix` and the dashboard's appendix download both list."""
+        iss = self.issuances
+        if "key_compromised" not in iss.columns:
+            return iss.iloc[0:0]
+        rows = iss[iss["key_compromised"].astype(bool)]
+        return rows.sort_values(["spki_sha256", "issued_at"], kind="stable")
+
 
 def _py(value: object) -> object:
     """A frame cell -> a JSON value (times as ISO UTC, NA as None, numpy scalars as Python)."""

@@ -10,21 +10,66 @@ from collections.abc import Iterable
 
 from ..errors import Problem
 
+FORMATS = {
+    "table": "aligned text for people",
+    "json": "one JSON object",
+    "csv": "CSV with a header row",
+    "markdown": "markdown",
+}
 
-def add_shared_options(parser: argparse.ArgumentParser) -> None:
-    """--crtsh-url, --bugzilla-url, --cache-dir, --offline, --refresh (design.md, Command line)."""
-    g = parser.add_argument_group("sources")
-    g.add_argument("--crtsh-url", default=os.environ.get("CRTSH_URL"), help="crt.sh base URL (env CRTSH_URL)")
-    g.add_argument(
-        "--bugzilla-url", default=os.environ.get("BUGZILLA_URL"), help="Bugzilla base URL (env BUGZILLA_URL)"
+
+def add_format(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...], what: dict[str, str] | None = None
+) -> None:
+    """--format with each choice described; the first choice is the default."""
+    words = {**FORMATS, **(what or {})}
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        default=choices[0],
+        help="output: " + "; ".join(f"{c} = {words[c]}" for c in choices) + f" (default: {choices[0]})",
     )
+
+
+def add_shared_options(
+    parser: argparse.ArgumentParser, *, crtsh: bool = False, bugzilla: bool = False
+) -> None:
+    """The source options a command uses: --crtsh-url and/or --bugzilla-url, then --cache-dir,
+    --offline, --refresh (design.md, Command line). A command lists only the upstreams it talks to."""
+    g = parser.add_argument_group("sources")
+    if crtsh:
+        g.add_argument(
+            "--crtsh-url",
+            default=os.environ.get("CRTSH_URL"),
+            metavar="URL",
+            help="crt.sh base URL (env CRTSH_URL)",
+        )
+    if bugzilla:
+        g.add_argument(
+            "--bugzilla-url",
+            default=os.environ.get("BUGZILLA_URL"),
+            metavar="URL",
+            help="Bugzilla base URL (env BUGZILLA_URL)",
+        )
     g.add_argument(
         "--cache-dir",
         default=os.environ.get("CA_INCIDENTS_CACHE"),
+        metavar="DIR",
         help="on-disk cache folder (env CA_INCIDENTS_CACHE; default under the user cache directory)",
     )
     g.add_argument("--offline", action="store_true", help="answer from the cache only")
     g.add_argument("--refresh", action="store_true", help="ignore the cache")
+
+
+def mark_repeatable(parser: argparse.ArgumentParser) -> None:
+    """Say "(repeatable)" in the help of every option that may be given more than once."""
+    for action in parser._actions:
+        if isinstance(action, (argparse._AppendAction, argparse._ExtendAction)) and action.help:
+            if "repeatable" not in action.help:
+                action.help += " (repeatable)"
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                mark_repeatable(sub)
 
 
 def report_problems(problems: Iterable[Problem]) -> None:

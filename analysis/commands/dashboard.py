@@ -11,8 +11,15 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dashboard", help="open the Streamlit dashboard on the demo incident")
-    p.add_argument("--port", type=int, default=None, help="port to serve on (default: Streamlit's 8501)")
+    p = sub.add_parser(
+        "dashboard",
+        help="open the Streamlit dashboard on the demo incident",
+        description="Start the Streamlit dashboard (the same as `make run`): the demo incident first; "
+        "data sets of your own on its Data page. Stop it with Ctrl-C.",
+    )
+    p.add_argument(
+        "--port", type=int, default=None, metavar="N", help="port to serve on (default: Streamlit's 8501)"
+    )
     p.set_defaults(func=run)
 
 

@@ -16,13 +16,19 @@ import json
 import os
 import sys
 
-import pandas as pd
-
 from ..errors import Problem, UpstreamError, UsageError
-from ..formats import format_time
-from ..sources import bugzilla, crtsh
-from ..sources.http import UpstreamProblem, has_upstream_failure, session_from_args
-from .common import add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems
+
+
+def _imports() -> None:
+    """pandas and the HTTP clients, imported when a fetch runs (so `--help` starts fast)."""
+    global pd, bugzilla, crtsh, format_time, UpstreamProblem, has_upstream_failure, session_from_args
+    import pandas as pd
+
+    from ..formats import format_time
+    from ..sources import bugzilla, crtsh
+    from ..sources.http import UpstreamProblem, has_upstream_failure, session_from_args
+
 
 EXIT_OK, EXIT_USAGE, EXIT_UPSTREAM = 0, 2, 3
 
@@ -54,13 +60,13 @@ def add_parser(subparsers) -> None:
     c.add_argument("--id", action="append", default=[], type=int, metavar="N", help="crt.sh certificate id")
     c.add_argument("--out", metavar="DIR", help="save <id>.pem files and crtsh.json here")
     c.add_argument("--exclude-expired", action="store_true", help="only certificates not yet expired")
-    c.add_argument("--format", choices=("table", "json", "csv"), default="table", help="stdout format")
-    add_shared_options(c)
+    add_format(c, ("table", "json", "csv"), {"json": "a list of crt.sh rows", "csv": "the crt.sh rows"})
+    add_shared_options(c, crtsh=True)
     c.set_defaults(func=run_crtsh)
 
     b = sub.add_parser(
         "bug",
-        help="one bug: bug, comments, attachments, history",
+        help="bugs by number: bug, comments, attachments, history",
         description="Fetch bugs with comments, attachments and history. With --out, writes "
         "DIR/<id>/{bug,comments,history,attachments}.json in Bugzilla's REST shapes and the decoded "
         "attachments under DIR/<id>/attachments/; without, prints them as JSON. An API key is read from "
@@ -68,7 +74,7 @@ def add_parser(subparsers) -> None:
     )
     b.add_argument("ids", nargs="+", metavar="ID", help="bug number(s)")
     b.add_argument("--out", metavar="DIR", help="write DIR/<id>/*.json")
-    add_shared_options(b)
+    add_shared_options(b, bugzilla=True)
     b.set_defaults(func=run_bug)
 
     s = sub.add_parser(
@@ -81,10 +87,13 @@ def add_parser(subparsers) -> None:
     s.add_argument("--since", metavar="DATE", help="only bugs changed at or after DATE (UTC)")
     s.add_argument("--full", action="store_true", help="ignore the watermark in --out FILE")
     s.add_argument(
-        "--component", default=bugzilla.COMPONENT, help="Bugzilla component (default: %(default)s)"
+        "--component",
+        default=None,
+        metavar="NAME",
+        help="Bugzilla component (default: CA Certificate Compliance)",
     )
     s.add_argument("--out", metavar="FILE", help='write {"bugs": [...]} here (default: stdout)')
-    add_shared_options(s)
+    add_shared_options(s, bugzilla=True)
     s.set_defaults(func=run_bugs)
 
 
@@ -143,6 +152,7 @@ def _print_rows(records: list[dict], fmt: str, problems: list[Problem]) -> None:
 
 
 def run_crtsh(args: argparse.Namespace) -> int:
+    _imports()
     if not (args.spki or args.domain or args.serial or args.id):
         raise UsageError("fetch crtsh needs at least one of --spki, --domain, --serial, --id")
     session = session_from_args(args)
@@ -235,6 +245,7 @@ def run_crtsh(args: argparse.Namespace) -> int:
 
 
 def run_bug(args: argparse.Namespace) -> int:
+    _imports()
     ids = []
     for v in args.ids:
         try:
@@ -272,6 +283,7 @@ def run_bug(args: argparse.Namespace) -> int:
 
 
 def run_bugs(args: argparse.Namespace) -> int:
+    _imports()
     session = session_from_args(args)
     old: list[dict] = []
     since = args.since
@@ -287,7 +299,9 @@ def run_bugs(args: argparse.Namespace) -> int:
             since = bugzilla.format_since(since)
         except ValueError as exc:
             raise UsageError(f"--since: {exc}") from None
-    bugs, problems = bugzilla.search_bugs(session, since=since, component=args.component, api_key=_api_key())
+    bugs, problems = bugzilla.search_bugs(
+        session, since=since, component=args.component or bugzilla.COMPONENT, api_key=_api_key()
+    )
     complete = not has_upstream_failure(problems)
     merged = bugzilla.merge_bugs(old, bugs)
     watermark = bugzilla.next_watermark(merged if complete else bugs, since, complete)

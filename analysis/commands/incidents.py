@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ..formats import parse_time
-from ..incidents import DEFAULT_DEMO_CORPUS, RULES, compute_summary, load_corpus
-from .common import add_shared_options, print_json, report_problems
+from .common import add_format, print_json, report_problems
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 
@@ -51,12 +49,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="extra title-prefix alias, e.g. 'Comodo CA Ltd=Sectigo' (repeatable)",
     )
     s.add_argument("--as-of", default=None, metavar="TIME", help="analysis time for open bugs (default now)")
-    s.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(s, ("table", "json"), {"table": "the figures as aligned text, top --top CAs and tags"})
     s.add_argument(
         "--top", type=int, default=15, metavar="N", help="rows per ranking in the table (default 15)"
     )
     s.add_argument("--strict", action="store_true", help="exit 1 when any input was skipped")
-    add_shared_options(s)
     s.set_defaults(func=run_summary)
 
 
@@ -71,6 +68,9 @@ def _aliases(values: list[str]) -> dict[str, str]:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from ..formats import parse_time
+    from ..incidents import DEFAULT_DEMO_CORPUS, compute_summary, load_corpus
+
     notes = []
     bugs_path, comments_dir = args.bugs, args.comments
     if bugs_path is None and comments_dir is not None:
@@ -162,6 +162,8 @@ def to_table(summary: dict, *, top: int = 15) -> str:
         lines += ["Deadlines (share kept)", "  n/a (see notes)", ""]
     else:
         pairs = []
+        from ..incidents import RULES
+
         for rule in RULES:
             c = summary["deadline_counts"][rule]
             pairs.append(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..formats import parse_time
-from ..keyreuse import VIOLATION_FIELDS, Findings
-from .common import add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems
+
+if TYPE_CHECKING:
+    from ..keyreuse import Findings
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
 
@@ -43,9 +45,13 @@ def add_keyreuse_inputs(p: argparse.ArgumentParser) -> None:
         "--crtsh-spki", action="append", default=[], metavar="HEX", help="download a key's certificates"
     )
     g.add_argument("--crtsh-revocations", action="store_true", help="revocations from crt.sh's database")
-    g.add_argument("--crtsh-db", default=None, help="crt.sh database connection string (env CRTSH_DB)")
+    g.add_argument(
+        "--crtsh-db", default=None, metavar="DSN", help="crt.sh database connection string (env CRTSH_DB)"
+    )
     g.add_argument("--pwnedkeys", action="store_true", help="look every key up on pwnedkeys")
-    g.add_argument("--pwnedkeys-url", default=None, help="pwnedkeys base URL (env PWNEDKEYS_URL)")
+    g.add_argument(
+        "--pwnedkeys-url", default=None, metavar="URL", help="pwnedkeys base URL (env PWNEDKEYS_URL)"
+    )
     g.add_argument("--scope", choices=("global", "issuer"), default="global", help="whose compromise counts")
     g.add_argument(
         "--as-of", default=None, metavar="TIME", help="analysis time for 'remaining valid' (default now)"
@@ -64,9 +70,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_keyreuse_inputs(p)
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    add_format(
+        p,
+        ("table", "json", "csv"),
+        {"table": "the summary and the reused keys", "csv": "the violations, one row each"},
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when any input was skipped")
-    add_shared_options(p)
+    add_shared_options(p, crtsh=True)
     p.set_defaults(func=run)
 
 
@@ -88,7 +98,6 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
     `keyreuse` output does not). Raises UsageError when no usable input was given.
     """
     from ..demo import demo_as_of, demo_paths
-    from ..inputs import load_keyreuse_inputs
 
     certs, crls, revs, comp = list(args.certs), [], list(args.revocations), list(args.compromised)
     urls = []
@@ -105,6 +114,10 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
             as_of = demo_as_of()
     if not (certs or args.crtsh_spki):
         raise UsageError("no certificates to analyse: give --certs, --crtsh-spki or --demo")
+    # Imported only now: a usage error above answers without loading pandas.
+    from ..formats import parse_time
+    from ..inputs import load_keyreuse_inputs
+
     if as_of is not None:
         try:
             as_of = parse_time(as_of)
@@ -150,15 +163,26 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-VIOLATION_CSV_COLUMNS = list(VIOLATION_FIELDS)
-
-
 def write_violations_csv(findings: Findings, out) -> None:
-    """The violations as CSV, the JSON's field names as the header."""
-    w = csv.DictWriter(out, fieldnames=VIOLATION_CSV_COLUMNS, lineterminator="\n")
+    """The violations as CSV, the JSON's field names as the header; sources by file name (no
+    local folders), flags as true/false."""
+    from ..formats import short_source
+    from ..keyreuse import VIOLATION_FIELDS
+
+    w = csv.DictWriter(out, fieldnames=list(VIOLATION_FIELDS), lineterminator="\n")
     w.writeheader()
     for row in findings.to_dict()["violations"]:
-        w.writerow({k: "" if v is None else v for k, v in row.items()})
+        row["compromise_source"] = short_source(row.get("compromise_source"))
+        w.writerow({k: _csv_cell(v) for k, v in row.items()})
+
+
+def _csv_cell(value: object) -> object:
+    """Empty for none, true/false for flags (as the appendix CSV writes them)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def to_table(findings: Findings) -> str:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .common import add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
 SCHEMA_VERSION = 1
@@ -172,9 +172,7 @@ def run_appendix(args: argparse.Namespace) -> int:
     findings, upstream_failed = load_findings(args)
     if findings is None:
         raise UsageError("the appendix needs key-reuse inputs (e.g. --certs, --crl, --demo)")
-    iss = findings.issuances
-    rows = iss[iss["key_compromised"].astype(bool)] if "key_compromised" in iss.columns else iss.iloc[0:0]
-    rows = rows.sort_values(["spki_sha256", "issued_at"], kind="stable") if len(rows) else rows
+    rows = findings.compromised_issuances()
     _write(to_appendix(rows, as_of=findings.as_of), args.out, newline="")
     return EXIT_UPSTREAM if upstream_failed else EXIT_OK
 
@@ -200,35 +198,65 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rs = p.add_subparsers(dest="report_command", metavar="SUBCOMMAND")
     rs.required = True
 
-    q = rs.add_parser("parse", help="a report (text, markdown, bug page or comments JSON) as structured data")
+    q = rs.add_parser(
+        "parse",
+        help="a report (text, markdown, bug page or comments JSON) as structured data",
+        description="Parse an incident report (CCADB 3.x, older plain-line reports, a pasted bug page) or a "
+        "bug's comments JSON into its kind, sections, fields, timeline (times converted to UTC), action "
+        "items, root causes, closure summary and stated counts.",
+    )
     _add_source(q, demo_flag=True)
-    q.add_argument("--format", choices=("json", "markdown"), default="json")
-    add_shared_options(q)
+    add_format(q, ("json", "markdown"), {"markdown": "a reviewer's view: kind, timeline, action items"})
+    add_shared_options(q, bugzilla=True)
     q.set_defaults(func=run_parse)
 
-    q = rs.add_parser("closure-summary", help="draft the Report Closure Summary")
+    q = rs.add_parser(
+        "closure-summary",
+        help="draft the Report Closure Summary",
+        description="Draft the four closure fields from the report's own words and, with key-reuse "
+        "inputs, the data's counts. The attestation sentence is added only when every action item is "
+        "Complete or Canceled; otherwise the open items are listed in its place.",
+    )
     _add_source(q, demo_flag=False)
     _add_keyreuse_inputs(q)
-    q.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    add_shared_options(q)
+    add_format(q, ("markdown", "json"), {"markdown": "the closure summary as it is posted"})
+    add_shared_options(q, crtsh=True, bugzilla=True)
     q.set_defaults(func=run_closure_summary)
 
-    q = rs.add_parser("lint", help="check a report or closure summary against the CCADB guidelines")
+    q = rs.add_parser(
+        "lint",
+        help="check a report or closure summary against the CCADB guidelines",
+        description="List findings (code, severity, message, line) for missing sections and fields, "
+        "action items without kind, due date or status, timeline rows without a zone, closure "
+        "problems and, with key-reuse inputs, counts that disagree with the data. Exit 1 when one "
+        "is error-level.",
+    )
     _add_source(q, demo_flag=False)
     _add_keyreuse_inputs(q)
-    q.add_argument("--format", choices=("table", "json"), default="table")
-    add_shared_options(q)
+    add_format(q, ("table", "json"), {"table": "one finding a line"})
+    add_shared_options(q, crtsh=True, bugzilla=True)
     q.set_defaults(func=run_lint)
 
-    q = rs.add_parser("draft", help="a Full Incident Report skeleton (markdown) from the data")
+    q = rs.add_parser(
+        "draft",
+        help="a Full Incident Report skeleton (markdown) from the data",
+        description="Write a Full Incident Report skeleton with every CCADB template field, filled from "
+        "the key-reuse data and from an earlier report (--report); N/A where nothing is known.",
+    )
     _add_keyreuse_inputs(q)
     q.add_argument("--report", metavar="FILE", help="take what is known from an earlier report")
     q.add_argument("--out", metavar="FILE.md", help="write here instead of stdout")
-    add_shared_options(q)
+    add_shared_options(q, crtsh=True)
     q.set_defaults(func=run_draft)
 
-    q = rs.add_parser("appendix", help="the CCADB appendix CSV of certificates on compromised keys")
+    q = rs.add_parser(
+        "appendix",
+        help="the CCADB appendix CSV of certificates on compromised keys",
+        description="The CCADB appendix: one row per issuance on a compromised key, the eleven template "
+        "columns in order, then SPKI SHA-256, compromised_at and violation. From 10,000 rows on, one "
+        "crt.sh link per certificate.",
+    )
     _add_keyreuse_inputs(q)
     q.add_argument("--out", metavar="FILE.csv", help="write here instead of stdout")
-    add_shared_options(q)
+    add_shared_options(q, crtsh=True)
     q.set_defaults(func=run_appendix)
