@@ -53,9 +53,71 @@ def _iso(series: pd.Series) -> pd.Series:
     return s.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _time_axis(title: str) -> alt.Axis:
+# Time units for time axes, finest first: (name, pandas floor, one step, label format, Vega interval,
+# tooltip time unit). A chart uses the finest unit that gives at most MAX_BARS periods over its span.
+TIME_UNITS = (
+    ("minute", "min", pd.Timedelta(minutes=1), "%Y-%m-%d %H:%M", "minute", "utcyearmonthdatehoursminutes"),
+    ("hour", "h", pd.Timedelta(hours=1), "%Y-%m-%d %H:00", "hour", "utcyearmonthdatehours"),
+    ("day", "D", pd.Timedelta(days=1), "%Y-%m-%d", "day", "utcyearmonthdate"),
+    ("week", "W", pd.Timedelta(weeks=1), "%Y-%m-%d", "week", "utcyearmonthdate"),
+    ("month", "M", pd.DateOffset(months=1), "%Y-%m", "month", "utcyearmonth"),
+    ("year", "Y", pd.DateOffset(years=1), "%Y", "year", "utcyear"),
+)
+MAX_BARS = 60
+MAX_TICKS = 12
+# Counts are whole numbers: no 0.5-certificate ticks.
+COUNT_AXIS = {"tickMinStep": 1, "format": "d"}
+
+
+def time_unit(times: pd.Series, max_periods: int = MAX_BARS) -> tuple:
+    """The finest of `TIME_UNITS` whose periods over the span of `times` number at most
+    `max_periods` (seconds apart -> minute, days -> day, years -> month or year)."""
+    t = pd.to_datetime(times, utc=True).dropna()
+    if t.empty:
+        return TIME_UNITS[4]
+    lo, hi = t.min(), t.max()
+    for unit in TIME_UNITS:
+        if _periods(lo, hi, unit) <= max_periods:
+            return unit
+    return TIME_UNITS[-1]
+
+
+def _periods(lo: pd.Timestamp, hi: pd.Timestamp, unit: tuple) -> int:
+    name = unit[0]
+    if name == "month":
+        return (hi.year - lo.year) * 12 + hi.month - lo.month + 1
+    if name == "year":
+        return hi.year - lo.year + 1
+    return int((hi - lo) / unit[2]) + 1
+
+
+def floor_to(times: pd.Series, unit: tuple) -> pd.Series:
+    """UTC times floored to the start of their `unit` period (weeks start on Monday)."""
+    t = pd.to_datetime(times, utc=True).dt.tz_localize(None)
+    name = unit[0]
+    if name in ("minute", "hour", "day"):
+        out = t.dt.floor(unit[1])
+    elif name == "week":
+        out = t.dt.to_period("W-SUN").dt.start_time
+    else:
+        out = t.dt.to_period(unit[1]).dt.start_time
+    return out.dt.tz_localize("UTC")
+
+
+def _time_axis(title: str, unit: tuple | None = None, periods: int = 1) -> alt.Axis:
+    """A UTC time axis labelled in `unit` (one tick per unit, or per several when there are many),
+    so a span of seconds is not drawn as a second-by-second axis and months are not repeated."""
+    if unit is None:
+        return alt.Axis(title=title, labelOverlap=True, format="%Y-%m")
+    step = max(1, -(-periods // MAX_TICKS))
     # The scale is UTC, so the labels are UTC; formatType "utc" on top of it breaks the format.
-    return alt.Axis(title=title, labelOverlap=True, format="%Y-%m")
+    return alt.Axis(
+        title=title,
+        format=unit[3],
+        labelOverlap=True,
+        tickCount={"interval": unit[4], "step": step},
+        labelAngle=0 if len(unit[3]) <= 8 else -30,
+    )
 
 
 def _empty(title: str, message: str) -> alt.Chart:
@@ -118,19 +180,22 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
     if issuances.empty:
         return _empty(title, "No certificates loaded")
     cat = issuance_categories(issuances)
-    span_days = (issuances["issued_at"].max() - issuances["issued_at"].min()).days
-    freq, word = ("MS", "month") if span_days <= 365 * 30 else ("YS", "year")
+    comp = issuances.loc[issuances["compromised_at"].notna()].drop_duplicates("spki_sha256")
+    span = pd.concat([issuances["issued_at"], comp["compromised_at"]], ignore_index=True)
+    unit = time_unit(span)
+    word, step = unit[0], unit[2]
     agg = (
-        pd.DataFrame({"period": _floor(issuances["issued_at"], freq), "category": cat})
+        pd.DataFrame({"period": floor_to(issuances["issued_at"], unit), "category": cat})
         .groupby(["period", "category"], observed=True)
         .size()
         .rename("certificates")
         .reset_index()
     )
-    # An explicit domain one period wider on each side: a single month would otherwise fill the axis.
-    step = pd.DateOffset(months=1) if word == "month" else pd.DateOffset(years=1)
-    lo, hi = agg["period"].min() - step, agg["period"].max() + step * 2
+    # An explicit domain one period wider on each side: a single period would otherwise fill the axis.
+    bounds = floor_to(pd.Series([span.min(), span.max()]), unit)
+    lo, hi = bounds.iloc[0] - step, bounds.iloc[1] + step * 2
     domain = [int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)]
+    periods = _periods(lo, hi, unit)
     # Explicit bar extents (period start to end): a local-time timeUnit on a UTC scale draws no bars.
     agg["period_end"] = _iso(agg["period"] + step)
     agg["period"] = _iso(agg["period"])
@@ -142,10 +207,15 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
                 "period:T",
                 title=f"Issue time ({word}, UTC)",
                 scale=alt.Scale(type="utc", domain=domain),
-                axis=_time_axis(f"Issue time ({word}, UTC)"),
+                axis=_time_axis(f"Issue time ({word}, UTC)", unit, periods),
             ),
             x2="period_end:T",
-            y=alt.Y("sum(certificates):Q", title=f"Certificates per {word}", stack="zero"),
+            y=alt.Y(
+                "sum(certificates):Q",
+                title=f"Certificates per {word}",
+                stack="zero",
+                axis=alt.Axis(**COUNT_AXIS),
+            ),
             color=alt.Color(
                 "category:N",
                 title="Certificate",
@@ -154,20 +224,17 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
             ),
             order=alt.Order("category:N"),
             tooltip=[
-                alt.Tooltip("utcyearmonth(period):T", title="Month (UTC)")
-                if word == "month"
-                else alt.Tooltip("utcyear(period):T", title="Year (UTC)"),
+                alt.Tooltip(f"{unit[5]}(period):T", title=f"{word.capitalize()} (UTC)"),
                 alt.Tooltip("category:N", title="Certificate"),
                 alt.Tooltip("sum(certificates):Q", title="Certificates"),
             ],
         )
     )
-    comp = issuances.loc[issuances["compromised_at"].notna()].drop_duplicates("spki_sha256")
     layers = [bars]
     if len(comp):
         if len(comp) > 200:
             rules = (
-                pd.DataFrame({"when": _floor(comp["compromised_at"], freq)})
+                pd.DataFrame({"when": floor_to(comp["compromised_at"], unit)})
                 .groupby("when")
                 .size()
                 .rename("keys")
@@ -226,6 +293,10 @@ def key_timeline(
     ev.loc[data["kind"] == "compromise", "event"] = "compromise time"
     rev = data["kind"] == "revocation"
     ev.loc[rev, "event"] = "revoked: " + data.loc[rev, "reason"].fillna("unspecified").astype(str)
+    all_times = pd.concat([data["time"], report["time"]], ignore_index=True)
+    axis_unit = time_unit(all_times, max_periods=MAX_TICKS * 4)
+    t_all = pd.to_datetime(all_times, utc=True)
+    axis = _time_axis(f"Time ({zone_note})", axis_unit, _periods(t_all.min(), t_all.max(), axis_unit))
     budget = MAX_MARKS - len(report)
     freq, word = pick_bucket(ev["when"], ev["key"] + "|" + ev["event"], limit=max(budget, 100))
     x_scale = alt.Scale(type="utc", padding=14)
@@ -251,7 +322,7 @@ def key_timeline(
             alt.Chart(agg)
             .mark_point(filled=True, opacity=0.85)
             .encode(
-                x=alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})")),
+                x=alt.X("when:T", scale=x_scale, axis=axis),
                 y=alt.Y("key:N", title="Key (SPKI SHA-256, first 12 hex)", sort=None),
                 color=alt.Color(
                     "event:N",
@@ -285,7 +356,7 @@ def key_timeline(
             alt.Chart(rep)
             .mark_rule(color="#6f42c1", strokeDash=[2, 2], strokeWidth=1.5)
             .encode(
-                x=alt.X("when:T", scale=x_scale, axis=_time_axis(f"Time ({zone_note})")),
+                x=alt.X("when:T", scale=x_scale, axis=axis),
                 tooltip=[
                     alt.Tooltip("utcyearmonthdatehoursminutes(when):T", title="Report event (UTC)"),
                     alt.Tooltip("stated:N", title="As stated"),
@@ -317,8 +388,8 @@ def bugs_per_year(by_year: pd.DataFrame, *, title: str = "Incident bugs per year
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("year:O", title="Year the bug was filed (UTC)"),
-            y=alt.Y("bugs:Q", title="Bugs", stack=True),
+            x=alt.X("year:O", title="Year the bug was filed (UTC)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("bugs:Q", title="Bugs", stack=True, axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "state:N",
                 title="State",
@@ -330,28 +401,58 @@ def bugs_per_year(by_year: pd.DataFrame, *, title: str = "Incident bugs per year
     )
 
 
+OTHERS = "others"
+
+
+def top_with_others(counts: pd.DataFrame, category: str, top: int, value: str = "total") -> pd.DataFrame:
+    """The `top` largest rows, then one "others (N)" row summing every numeric column of the rest."""
+    c = counts.sort_values([value, category], ascending=[False, True], kind="stable")
+    if len(c) <= top:
+        return c.reset_index(drop=True)
+    head, rest = c.head(top), c.iloc[top:]
+    others = {category: f"{OTHERS} ({len(rest)})"}
+    others.update(
+        {k: int(rest[k].sum()) for k in c.columns if k != category and pd.api.types.is_numeric_dtype(c[k])}
+    )
+    return pd.concat([head, pd.DataFrame([others])], ignore_index=True)
+
+
 def bugs_per_category(
-    counts: pd.DataFrame, category: str, *, title: str, label: str, top: int = 25
+    counts: pd.DataFrame, category: str, *, title: str, label: str, top: int = 20
 ) -> alt.Chart:
-    """Horizontal bars of bugs per `category` (`counts_by_ca` / `counts_by_tag`: total, open)."""
+    """Horizontal bars of bugs per `category` (`counts_by_ca` / `counts_by_tag`: total, open):
+    the `top` largest, then one "others (N)" bar for the rest (said in the subtitle); every bar
+    has its name (one row each, names up to 40 characters) and its total at the end."""
     if counts.empty:
         return _empty(title, "No bugs match")
-    c = counts.nlargest(top, "total") if len(counts) > top else counts
+    c = top_with_others(counts, category, top)
     long = c.assign(closed=c["total"] - c["open"]).melt(
         id_vars=category, value_vars=["closed", "open"], var_name="state", value_name="bugs"
     )
+    long["bugs"] = long["bugs"].astype(int)
     order = c[category].tolist()
-    sub = f"Top {top} of {len(counts)}" if len(counts) > top else None
-    return (
+    sub = (
+        f"Top {top} of {len(counts)}; the other {len(counts) - top} are summed in the last bar"
+        if len(counts) > top
+        else None
+    )
+    y = alt.Y(
+        f"{category}:N",
+        title=label,
+        sort=order,
+        axis=alt.Axis(labelLimit=320, labelOverlap=False),
+    )
+    bars = (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{category}:N", title=label, sort=order),
-            x=alt.X("bugs:Q", title="Bugs", stack=True),
+            y=y,
+            x=alt.X("bugs:Q", title="Bugs", stack=True, axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "state:N",
                 title="State",
                 scale=alt.Scale(domain=["closed", "open"], range=["#4c78a8", "#f58518"]),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip(f"{category}:N", title=label),
@@ -359,7 +460,15 @@ def bugs_per_category(
                 alt.Tooltip("bugs:Q", title="Bugs"),
             ],
         )
-        .properties(title=alt.Title(title, subtitle=sub) if sub else title, height=max(120, 22 * len(order)))
+    )
+    totals = (
+        alt.Chart(c[[category, "total"]].assign(total=c["total"].astype(int)))
+        .mark_text(align="left", dx=3, fontSize=11, color="#333")
+        .encode(y=y, x=alt.X("total:Q"), text=alt.Text("total:Q", format="d"))
+    )
+    # A step per bar: a fixed height with a discrete axis collapses in Streamlit's renderer.
+    return alt.layer(bars, totals).properties(
+        title=alt.Title(title, subtitle=sub) if sub else title, height=alt.Step(20)
     )
 
 
@@ -373,7 +482,9 @@ def time_to_close(ttc: pd.DataFrame, *, title: str = "Days from filing to resolu
         {"n": g.size(), "median": g.median(), "p25": g.quantile(0.25), "p75": g.quantile(0.75)}
     ).reset_index()
     agg["year"] = agg["year"].astype(int).astype(str)
-    base = alt.Chart(agg).encode(x=alt.X("year:O", title="Year the bug was filed (UTC)"))
+    base = alt.Chart(agg).encode(
+        x=alt.X("year:O", title="Year the bug was filed (UTC)", axis=alt.Axis(labelAngle=0))
+    )
     tips = [
         alt.Tooltip("year:O", title="Year"),
         alt.Tooltip("n:Q", title="Bugs"),
@@ -400,8 +511,8 @@ def deadline_adherence(deadlines: pd.DataFrame, *, title: str = "CCADB deadlines
         alt.Chart(agg)
         .mark_bar()
         .encode(
-            y=alt.Y("rule:N", title="Rule"),
-            x=alt.X("bugs:Q", title="Bugs", stack=True),
+            y=alt.Y("rule:N", title="Rule", axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+            x=alt.X("bugs:Q", title="Bugs", stack=True, axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "outcome:N",
                 title="Outcome",
@@ -410,7 +521,7 @@ def deadline_adherence(deadlines: pd.DataFrame, *, title: str = "CCADB deadlines
             order=alt.Order("outcome:N"),
             tooltip=["rule:N", "outcome:N", alt.Tooltip("bugs:Q", title="Bugs")],
         )
-        .properties(title=title, height=40 * max(1, agg["rule"].nunique()) + 40)
+        .properties(title=title, height=alt.Step(36))
     )
 
 

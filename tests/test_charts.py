@@ -54,17 +54,19 @@ def test_issuance_over_time_counts_by_hand():
     chart = charts.issuance_over_time(iss)
     spec = chart.to_dict()
     bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
-    got = {(r["period"][:7], r["category"]): r["certificates"] for r in bars}
+    # 2020-01-05 .. 2020-03-11 is 67 days (over the 60-bar limit), so weeks, starting on Monday:
+    # Sun 01-05 -> 2019-12-30, Mon 01-20 -> 01-20, Sat 02-01 -> 01-27, Tue 03-10 and Wed 03-11 -> 03-09.
+    got = {(r["period"][:10], r["category"]): r["certificates"] for r in bars}
     assert got == {
-        ("2020-01", "Compromised key, issued before compromise"): 1,
-        ("2020-01", "Issued after compromise"): 1,
-        ("2020-02", "Other keys"): 1,
-        ("2020-03", "Issued after compromise"): 1,
-        ("2020-03", "Other keys"): 1,
+        ("2019-12-30", "Compromised key, issued before compromise"): 1,
+        ("2020-01-20", "Issued after compromise"): 1,
+        ("2020-01-27", "Other keys"): 1,
+        ("2020-03-09", "Issued after compromise"): 1,
+        ("2020-03-09", "Other keys"): 1,
     }
     text = _spec_text(chart)
     assert "Certificates issued over time" in text
-    assert "Issue time (month, UTC)" in text and "Certificates per month" in text
+    assert "Issue time (week, UTC)" in text and "Certificates per week" in text
     assert "compromise time of each key (UTC)" in text
 
 
@@ -141,13 +143,75 @@ def test_corpus_charts_by_hand():
     assert got == {"2023": (3, 20.0, 15.0, 25.0), "2024": (1, 5.0, 5.0, 5.0)}
     assert "Days to close" in _spec_text(charts.time_to_close(ttc))
     counts = pd.DataFrame({"ca": [f"CA {i}" for i in range(30)], "total": range(30, 0, -1), "open": [0] * 30})
-    spec = charts.bugs_per_category(counts, "ca", title="Bugs per CA", label="CA").to_dict()
+    spec = charts.bugs_per_category(counts, "ca", title="Bugs per CA", label="CA", top=25).to_dict()
     rows = next(iter(spec["datasets"].values()))
-    assert len({r["ca"] for r in rows}) == 25 and "Top 25 of 30" in str(spec)
+    # 25 named bars and one "others (5)" bar summing the last five (5+4+3+2+1 = 15 bugs)
+    assert len({r["ca"] for r in rows}) == 26 and "Top 25 of 30" in str(spec)
+    assert sum(r["bugs"] for r in rows if r["ca"] == "others (5)") == 15
     dl = pd.DataFrame({"bug_id": [1, 2, 3], "rule": ["r", "r", "s"], "outcome": ["kept", "missed", "kept"]})
     rows = next(iter(charts.deadline_adherence(dl).to_dict()["datasets"].values()))
     assert sorted((r["rule"], r["outcome"], r["bugs"]) for r in rows) == [
         ("r", "kept", 1),
         ("r", "missed", 1),
         ("s", "kept", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    "times, unit",
+    [
+        (["2010-01-01T08:30:00Z", "2010-01-01T08:30:07Z"], "minute"),  # PKITS: seconds apart
+        (["2024-10-26T00:00Z", "2024-10-27T12:00Z"], "hour"),  # 37 hours
+        (["2024-10-01", "2024-11-15"], "day"),  # 46 days
+        (["2024-01-01", "2024-12-31"], "week"),  # 53 weeks
+        (["2021-01-01", "2024-10-31"], "month"),  # 46 months
+        (["2014-03-26", "2026-03-15"], "year"),  # 145 months, 13 years
+    ],
+)
+def test_the_time_unit_follows_the_span(times, unit):
+    assert charts.time_unit(pd.Series(pd.to_datetime(times, utc=True)))[0] == unit
+
+
+def _axis(spec: dict, channel: str) -> dict:
+    layers = spec.get("layer") or [spec]
+    return layers[0]["encoding"][channel].get("axis") or {}
+
+
+def test_a_span_of_seconds_gets_a_minute_axis_and_whole_counts():
+    t = pd.to_datetime(["2010-01-01T08:30:00Z"] * 3 + ["2010-01-01T08:30:05Z"], utc=True)
+    iss = pd.DataFrame(
+        {
+            "spki_sha256": ["a", "b", "c", "d"],
+            "issued_at": t,
+            "compromised_at": pd.Series(pd.NaT, index=range(4), dtype="datetime64[ns, UTC]"),
+            "key_compromised": [False] * 4,
+            "violation": [False] * 4,
+        }
+    )
+    spec = charts.issuance_over_time(iss).to_dict()
+    x, y = _axis(spec, "x"), _axis(spec, "y")
+    assert x["tickCount"] == {"interval": "minute", "step": 1} and x["format"] == "%Y-%m-%d %H:%M"
+    assert y["tickMinStep"] == 1 and y["format"] == "d"
+    bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
+    assert [(r["period"], r["certificates"]) for r in bars] == [("2010-01-01T08:30:00Z", 4)]
+
+
+def test_category_bars_are_each_labelled_with_whole_number_ticks():
+    counts = pd.DataFrame(
+        {
+            "ca": ["Microsoft PKI Services (Microsoft Corporation)", "Sectigo", "DigiCert"],
+            "total": [3, 2, 1],
+            "open": [1, 0, 0],
+        }
+    )
+    spec = charts.bugs_per_category(counts, "ca", title="Bugs per CA", label="CA").to_dict()
+    y, x = _axis(spec, "y"), _axis(spec, "x")
+    assert y["labelOverlap"] is False and y["labelLimit"] >= 300  # the long name is not cut
+    assert x["tickMinStep"] == 1 and x["format"] == "d"
+    assert spec["height"] == {"step": 20}  # one row per bar, never squeezed into a fixed height
+    totals = [rows for rows in spec["datasets"].values() if rows and "state" not in rows[0]][0]
+    assert [(r["ca"], r["total"]) for r in totals] == [
+        ("Microsoft PKI Services (Microsoft Corporation)", 3),
+        ("Sectigo", 2),
+        ("DigiCert", 1),
     ]
