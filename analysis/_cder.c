@@ -3,7 +3,8 @@
  * parse(der: bytes) -> tuple | None
  *   (serial_start, serial_end, issuer_start, issuer_end, subject_start, subject_end,
  *    spki_start, spki_end, not_before_us, not_after_us, is_precert, is_ca, sct_us|None,
- *    san_start, san_end)                                     -- -1 where absent
+ *    san_start, san_end, sct_ignored)                         -- -1 where absent
+ * sct_ignored counts SCTs whose timestamp exceeds MAX_SCT_MS (der.py): left out of sct_us.
  * None means "not the common shape": the pure-Python reader then decides (and words the error).
  * The pure-Python reader stays the reference; the property test runs both against cryptography.
  */
@@ -13,6 +14,9 @@
 #include <string.h>
 
 typedef Py_ssize_t ssz;
+
+/* The largest SCT timestamp (ms) whose microseconds fit a signed 64-bit integer (der.MAX_SCT_MS). */
+#define MAX_SCT_MS ((uint64_t)(INT64_MAX / 1000))
 
 static int hdr(const unsigned char *b, ssz limit, ssz i, int *tag, ssz *a, ssz *e) {
     if (i < 0 || i + 2 > limit) return -1;
@@ -134,6 +138,7 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
     ssz spki_e = i;
     int is_precert = 0, is_ca = 0, have_sct = 0;
     int64_t sct_us = 0;
+    Py_ssize_t sct_ignored = 0;
     ssz san_a = -1, san_e = -1;
     while (i < te) {
         if (hdr(b, te, i, &t, &a, &x)) FAIL;
@@ -164,10 +169,13 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
                         ssz len = (b[pos] << 8) | b[pos + 1];
                         ssz item = pos + 2;
                         if (len >= 41 && item + 41 <= ib) {
-                            int64_t ms = 0;
+                            /* unsigned: a timestamp with the high bit set must not wrap negative */
+                            uint64_t ms = 0;
                             for (int j = 0; j < 8; j++) ms = (ms << 8) | b[item + 33 + j];
-                            if (!have_sct || ms * 1000 < sct_us) {
-                                sct_us = ms * 1000;
+                            if (ms > MAX_SCT_MS) {
+                                sct_ignored++;
+                            } else if (!have_sct || (int64_t)ms * 1000 < sct_us) {
+                                sct_us = (int64_t)ms * 1000;
                                 have_sct = 1;
                             }
                         }
@@ -183,9 +191,9 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
         i = x;
     }
     PyObject *sct = have_sct ? PyLong_FromLongLong(sct_us) : (Py_INCREF(Py_None), Py_None);
-    result = Py_BuildValue("(nnnnnnnnLLOONnn)", serial_a, serial_e, issuer_s, issuer_e, subject_s, subject_e,
+    result = Py_BuildValue("(nnnnnnnnLLOONnnn)", serial_a, serial_e, issuer_s, issuer_e, subject_s, subject_e,
                            spki_s, spki_e, (long long)nb, (long long)na, is_precert ? Py_True : Py_False,
-                           is_ca ? Py_True : Py_False, sct, san_a, san_e);
+                           is_ca ? Py_True : Py_False, sct, san_a, san_e, sct_ignored);
     PyBuffer_Release(&view);
     return result;
 none:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import binascii
 import concurrent.futures as cf
-import json
 import multiprocessing
 import os
 import re
@@ -25,14 +24,17 @@ import numpy as np
 import pandas as pd
 
 from . import der as _der
-from .errors import Problem
+from .errors import InputError, Problem
 from .formats import TIME_DTYPE, parse_time
+from .safety import check_regular, input_files, load_json
 from .schema import empty_certificates
 
 PEM_BEGIN = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----")
 PEM_END = re.compile(rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----")
 _ANY_PEM = b"-----BEGIN "
 CHUNK = 8 << 20  # bytes read at a time from a PEM file
+SNIFF_BYTES = 1 << 20  # a file with no PEM marker here and not DER is junk, however big it is
+MAX_DER_BYTES = 4 << 20  # a DER file is one certificate; real ones are a few KB
 PARALLEL_MIN_BYTES = 24 << 20  # split files bigger than this across processes
 
 Input = str | os.PathLike | bytes
@@ -63,10 +65,22 @@ class _Columns:
     _issuers: dict = field(default_factory=dict)
     _key_types: dict = field(default_factory=dict)
 
-    def add(self, der: bytes, label: str, block: int, offset: int) -> None:
-        (cert_sha, spki_sha, serial, issuer_der, subject_der, spki, nb, na, precert, ca, sct, san) = (
-            _der.parse_certificate_fields(der)
-        )
+    def add(self, der: bytes, label: str, block: int, offset: int, position: str | None = None) -> None:
+        (
+            cert_sha,
+            spki_sha,
+            serial,
+            issuer_der,
+            subject_der,
+            spki,
+            nb,
+            na,
+            precert,
+            ca,
+            sct,
+            san,
+            bad_scts,
+        ) = _der.parse_certificate_fields(der)
         issuer = self._issuers.get(issuer_der)
         if issuer is None:
             issuer = self._issuers[issuer_der] = _render_name(issuer_der, der, "issuer")
@@ -89,10 +103,19 @@ class _Columns:
         self.is_precert.append(precert)
         self.is_ca.append(ca)
         self.key_type.append(kt)
-        self.sct_time.append(-1 if sct is None else sct)
+        self.sct_time.append(sct)  # None: no SCT (a list of None/int, never a sentinel value)
         self.label.append(label)
         self.block.append(block)
         self.offset.append(offset)
+        if bad_scts:
+            self.problems.append(
+                Problem(
+                    label,
+                    position,
+                    f"{bad_scts} embedded SCT(s) with an out-of-range timestamp ignored; the issue time "
+                    "comes from the other SCTs, first_seen or not_before",
+                )
+            )
 
     def to_frame(self) -> pd.DataFrame:
         n = len(self.cert_sha256)
@@ -101,9 +124,12 @@ class _Columns:
             df["_offset"] = pd.Series([], dtype="int64")
             return df
 
-        def times(values: list[int]) -> pd.Series:
+        def times(values: list[int | None]) -> pd.Series:
+            # Missing is None, marked by its own mask: every int64 (-1 us included) is a real time.
+            mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+            if mask.any():
+                values = [0 if v is None else v for v in values]
             arr = np.asarray(values, dtype="int64")
-            mask = arr == -1
             s = pd.Series(arr.view("datetime64[us]")).dt.tz_localize("UTC").astype(TIME_DTYPE)
             if mask.any():
                 s[mask] = pd.NaT
@@ -166,10 +192,27 @@ def _render_name(name: bytes, der: bytes, which: str) -> str:
     try:
         return _der.name_to_rfc4514(name)
     except _der.DERError:
-        from cryptography import x509
+        with _fallback(which):
+            from cryptography import x509
 
-        cert = x509.load_der_x509_certificate(der)
-        return (cert.issuer if which == "issuer" else cert.subject).rfc4514_string()
+            cert = x509.load_der_x509_certificate(der)
+            return (cert.issuer if which == "issuer" else cert.subject).rfc4514_string()
+
+
+class _fallback:
+    """Around a `cryptography` fallback: whatever it raises (ValueError, TypeError,
+    InvalidVersion, ...) becomes a DERError, so the caller skips this one certificate."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, Exception) and not isinstance(exc, _der.DERError):
+            raise _der.DERError(f"{self.what} name cannot be decoded ({type(exc).__name__}: {exc})") from exc
+        return False
 
 
 def _subject_fields(subject: bytes, san: bytes | None, der: bytes) -> tuple[str, str | None, list[str]]:
@@ -177,14 +220,15 @@ def _subject_fields(subject: bytes, san: bytes | None, der: bytes) -> tuple[str,
         subject_dn = _der.name_to_rfc4514(subject)
         cns = _der.common_names(subject)
     except _der.DERError:
-        from cryptography import x509
+        with _fallback("subject"):
+            from cryptography import x509
 
-        cert = x509.load_der_x509_certificate(der)
-        subject_dn = cert.subject.rfc4514_string()
-        cns = [
-            a.value if isinstance(a.value, str) else a.value.hex()
-            for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        ]
+            cert = x509.load_der_x509_certificate(der)
+            subject_dn = cert.subject.rfc4514_string()
+            cns = [
+                a.value if isinstance(a.value, str) else a.value.hex()
+                for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+            ]
     sans = _der.san_dns_names(san) if san is not None else []
     return subject_dn, (cns[-1] if cns else None), sans  # the most specific CN
 
@@ -313,10 +357,20 @@ def _add_block(
     if der is None:
         cols.problems.append(Problem(label, position, reason or "unreadable block"))
         return
+    _add_one(cols, der, label, index + 1, offset, position, "not a valid certificate")
+
+
+def _add_one(
+    cols: _Columns, der: bytes, label: str, block: int, offset: int, position: str, what: str
+) -> None:
+    """Add one certificate; any failure skips it alone, reported with its file and position."""
     try:
-        cols.add(der, label, index + 1, offset)
+        cols.add(der, label, block, offset, position)
     except _der.DERError as exc:
-        cols.problems.append(Problem(label, position, f"not a valid certificate: {exc}"))
+        cols.problems.append(Problem(label, position, f"{what}: {exc}"))
+    except (ValueError, TypeError, IndexError, OverflowError, UnicodeError) as exc:
+        # A shape no reader anticipated: one certificate lost, never the bundle.
+        cols.problems.append(Problem(label, position, f"{what}: {type(exc).__name__}: {exc}"))
 
 
 def _split_points(path: str, parts: int) -> list[int]:
@@ -416,19 +470,7 @@ def _load_bytes(data: bytes, label: str, cols: _Columns) -> None:
     if data[:1] != b"\x30":
         cols.problems.append(Problem(label, "byte 0", "neither PEM nor DER (junk file)"))
         return
-    try:
-        cols.add(data, label, 0, 0)
-    except _der.DERError as exc:
-        cols.problems.append(Problem(label, "byte 0", f"not a valid DER certificate: {exc}"))
-
-
-def _iter_files(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        for p in sorted(path.rglob("*")):
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts):
-                yield p
-    else:
-        yield path
+    _add_one(cols, data, label, 0, 0, "byte 0", "not a valid DER certificate")
 
 
 def load_certificates(
@@ -464,20 +506,37 @@ def load_certificates(
         if not root.exists():
             cols.problems.append(Problem(str(root), None, "no such file or directory"))
             continue
-        for path in _iter_files(root):
+        for path in input_files(root):
             text = str(path)
-            if path.suffix.lower() == ".json":
-                meta, problems = _read_crtsh_rows(path)
-                crtsh_meta.update(meta)
-                cols.problems.extend(problems)
-                continue
             try:
+                check_regular(path)  # a FIFO would block the read below forever
+                if path.suffix.lower() == ".json":
+                    meta, problems = _read_crtsh_rows(path)
+                    crtsh_meta.update(meta)
+                    cols.problems.extend(problems)
+                    continue
                 with open(path, "rb") as fh:
-                    head = fh.read(1 << 16)
-            except OSError as exc:
-                cols.problems.append(Problem(text, None, f"cannot read: {exc.strerror}"))
+                    head = fh.read(SNIFF_BYTES)
+                    size = os.fstat(fh.fileno()).st_size
+            except InputError as exc:
+                cols.problems.append(Problem(exc.input, exc.position, exc.reason))
                 continue
-            if _ANY_PEM in head or (head[:1] != b"\x30" and b"-----BEGIN" in _peek_more(path)):
+            except OSError as exc:
+                cols.problems.append(Problem(text, None, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if head[:1] != b"\x30" and b"-----BEGIN" not in head:
+                # Neither DER nor PEM at the start: junk, said without reading the rest of it.
+                reason = "empty file" if not head else "neither PEM nor DER (junk file)"
+                if size > len(head):
+                    reason += f"; only its first {_size(len(head))} were read"
+                cols.problems.append(Problem(text, "byte 0" if head else None, reason))
+                continue
+            if head[:1] == b"\x30" and b"-----BEGIN" not in head and size > MAX_DER_BYTES:
+                cols.problems.append(
+                    Problem(text, "byte 0", f"a {size:,}-byte DER file is not one certificate; not read")
+                )
+                continue
+            if b"-----BEGIN" in head:
                 frame, problems = _load_pem_file(text, text, names, workers, progress)
                 if frame.empty and not problems:
                     problems = [Problem(text, None, "no CERTIFICATE block in this PEM file")]
@@ -497,16 +556,15 @@ def load_certificates(
     return df, cols.problems
 
 
-def _peek_more(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(1 << 20)
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and not n % (1 << 20) else f"{n:,} bytes"
 
 
 def _read_crtsh_rows(path: Path) -> tuple[dict[int, dict], list[Problem]]:
     """A JSON file of crt.sh rows -> {id: row}. Other JSON files are reported, not guessed at."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        rows = load_json(path.read_bytes())
+    except ValueError as exc:  # bad UTF-8, bad JSON, nesting too deep
         return {}, [Problem(str(path), None, f"not JSON: {exc}")]
     if isinstance(rows, dict) and isinstance(rows.get("rows"), list):
         rows = rows["rows"]
@@ -563,9 +621,45 @@ def fill_names(df: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
             continue
         if der is None:
             continue
-        raw = _der.parse_certificate(der)
-        dn, cn, sans = _subject_fields(raw.subject, raw.san, der)
+        try:
+            raw = _der.parse_certificate(der)
+            dn, cn, sans = _subject_fields(raw.subject, raw.san, der)
+        except (ValueError, TypeError, IndexError, OverflowError):
+            continue  # left unfilled, as for a file that is gone
         df.at[i, "subject_dn"] = dn
         df.at[i, "subject_cn"] = cn
         df.at[i, "san_dns"] = sans
     return df
+
+
+def spki_der_by_hash(items: Iterable[Input]) -> dict[str, bytes]:
+    """SPKI SHA-256 -> DER SubjectPublicKeyInfo of every readable certificate in `items` (paths of
+    PEM or DER files, or bytes), for checking signatures made by those keys (pwnedkeys). PEM files
+    are read in chunks; blocks that do not parse are passed over (the loader reports them)."""
+    out: dict[str, bytes] = {}
+
+    def take(der: bytes | None) -> None:
+        if not der:
+            return
+        try:
+            fields = _der.parse_certificate_fields(der)
+        except Exception:  # noqa: BLE001 - a block the loader has already reported
+            return
+        out.setdefault(fields[1], fields[5])
+
+    import io
+
+    for item in items:
+        try:
+            fh = io.BytesIO(item) if isinstance(item, bytes) else open(item, "rb")  # noqa: SIM115
+        except OSError:
+            continue
+        with fh:
+            head = fh.read(1 << 16)
+            fh.seek(0)
+            if _ANY_PEM in head or head[:1] != b"\x30":
+                for _, der, _ in _iter_pem_blocks(fh, ""):
+                    take(der)
+            elif len(head) < (1 << 16):
+                take(head)
+    return out

@@ -14,7 +14,7 @@ from . import __version__
 from .commands.common import mark_repeatable
 from .errors import InputError, UpstreamError, UsageError
 
-EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 # Order is the order of `--help`.
 COMMAND_MODULES = ("keyreuse", "fetch", "report", "incidents", "dashboard")
@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="WebPKI CA compliance incidents: key reuse, reports, closure summaries, corpus.",
     )
     parser.add_argument("--version", action="version", version=f"ca-incidents {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the traceback of an unexpected internal error (exit status 4); any position",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -75,8 +80,18 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # honoured wherever it stands, before or after the command
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parse_args(parser, argv)
+    try:
+        return _dispatch(args)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, its own status
+        return _internal_error(exc, args, debug)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
@@ -90,6 +105,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UPSTREAM
     except BrokenPipeError:
         return EXIT_OK
+
+
+# Options that name a command's inputs, for the last-resort error line.
+_INPUT_OPTIONS = (
+    "file",
+    "certs",
+    "crl",
+    "crl_list",
+    "revocations",
+    "compromised",
+    "report",
+    "bugs",
+    "comments",
+    "ids",
+    "bug",
+    "crtsh_spki",
+    "out",
+)
+
+
+def _internal_error(exc: BaseException, args: argparse.Namespace, debug: bool) -> int:
+    """An exception no command expected: one line naming the command and its inputs, exit 4; the
+    traceback only with --debug."""
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    command = " ".join(
+        str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command")
+    )
+    inputs = []
+    for name in _INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        values = value if isinstance(value, list) else [value] if value not in (None, False, "") else []
+        if values:
+            shown = ", ".join(str(v) for v in values)
+            inputs.append(shown if name in ("file", "ids") else f"--{name.replace('_', '-')} {shown}")
+    on = f" on {'; '.join(inputs)}" if inputs else ""
+    message = str(exc).splitlines()[0][:300] if str(exc) else ""
+    hint = "" if debug else " (run again with --debug for the traceback)"
+    print(
+        f"ca-incidents: internal error in `{command or 'ca-incidents'}`{on}: "
+        f"{type(exc).__name__}{': ' + message if message else ''}{hint}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

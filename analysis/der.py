@@ -210,6 +210,13 @@ class RawCert:
     is_ca: bool
     sct_us: int | None
     san: bytes | None  # GeneralNames DER, decoded only when asked
+    sct_ignored: int = 0  # SCTs whose timestamp is out of range (see MAX_SCT_MS), left out of sct_us
+
+
+# An SCT timestamp is an unsigned 64-bit count of milliseconds; times are kept as signed 64-bit
+# microseconds, so a timestamp above this (the high bit set, or within 1000x of it) cannot be
+# one. Both readers leave such an SCT out of the earliest-SCT time and count it as ignored.
+MAX_SCT_MS = (2**63 - 1) // 1000
 
 
 def _hdr(buf: bytes, i: int) -> tuple[int, int, int]:
@@ -273,7 +280,7 @@ def parse_certificate_fields(der: bytes) -> tuple:
     if _cder is not None:
         r = _cder.parse(der)
         if r is not None:
-            sa, se, i_s, i_e, s_s, s_e, k_s, k_e, nb, na, precert, ca, sct, san_a, san_e = r
+            sa, se, i_s, i_e, s_s, s_e, k_s, k_e, nb, na, precert, ca, sct, san_a, san_e, ignored = r
             spki = der[k_s:k_e]
             return (
                 hashlib.sha256(der).hexdigest(),
@@ -288,6 +295,7 @@ def parse_certificate_fields(der: bytes) -> tuple:
                 ca,
                 sct,
                 der[san_a:san_e] if san_a >= 0 else None,
+                ignored,
             )
         # None: an unusual shape; the Python reader below decides and words any error.
     return parse_certificate_fields_py(der)
@@ -345,6 +353,7 @@ def _parse_certificate(der: bytes) -> tuple:
     i = b
     is_precert = is_ca = False
     sct_us: int | None = None
+    sct_ignored = 0
     san = None
     while i < te:
         t, a, b = _hdr(der, i)
@@ -368,7 +377,7 @@ def _parse_certificate(der: bytes) -> tuple:
             k = _find_ext(der, _TLV_SCT_LIST, xa, xb) if has_ct else None
             if k is not None:
                 va, vb = _ext_value(der, k, xb)
-                sct_us = _earliest_sct(der, va, vb)
+                sct_us, sct_ignored = _earliest_sct(der, va, vb)
             k = _find_ext(der, _TLV_SAN, xa, xb)
             if k is not None:
                 va, vb = _ext_value(der, k, xb)
@@ -387,29 +396,34 @@ def _parse_certificate(der: bytes) -> tuple:
         is_ca,
         sct_us,
         san,
+        sct_ignored,
     )
 
 
-def _earliest_sct(der: bytes, a: int, b: int) -> int | None:
-    """The SignedCertificateTimestampList (RFC 6962 3.3) inside the extension's OCTET STRING."""
+def _earliest_sct(der: bytes, a: int, b: int) -> tuple[int | None, int]:
+    """The SignedCertificateTimestampList (RFC 6962 3.3) inside the extension's OCTET STRING:
+    (earliest timestamp in microseconds or None, SCTs ignored for an out-of-range timestamp)."""
     t, ia, ib = tlv(der, a, b)
     if t != 0x04:
-        return None
+        return None, 0
     data = der[ia:ib]
     if len(data) < 2:
-        return None
+        return None, 0
     total = int.from_bytes(data[0:2], "big")
     pos, end = 2, min(2 + total, len(data))
     best = None
+    ignored = 0
     while pos + 2 <= end:
         n = int.from_bytes(data[pos : pos + 2], "big")
         item = data[pos + 2 : pos + 2 + n]
-        if len(item) >= 41:
+        if len(item) >= 41 and n >= 41:
             ms = int.from_bytes(item[33:41], "big")
-            if best is None or ms < best:
+            if ms > MAX_SCT_MS:
+                ignored += 1
+            elif best is None or ms < best:
                 best = ms
         pos += 2 + n
-    return None if best is None else best * 1000
+    return (None if best is None else best * 1000), ignored
 
 
 # --- names ---------------------------------------------------------------------------------

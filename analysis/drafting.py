@@ -8,7 +8,6 @@ no network, no model.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -18,6 +17,7 @@ import pandas as pd
 
 from .formats import format_time, normalize_serial
 from .reports import ATTESTATION, CLOSURE_FIELDS, FULL, PRELIMINARY, SECTIONS
+from .safety import csv_dict_writer
 
 __all__ = [
     "APPENDIX_COLUMNS",
@@ -828,8 +828,8 @@ def to_appendix_csv(rows: object, *, as_of: object = None) -> str:
     else:
         table = appendix_rows(recs, as_of=as_of)
     buf = io.StringIO()
-    w = csv.DictWriter(
-        buf, fieldnames=[*APPENDIX_COLUMNS, *CUSTOM_COLUMNS], lineterminator="\r\n", extrasaction="ignore"
+    w = csv_dict_writer(
+        buf, [*APPENDIX_COLUMNS, *CUSTOM_COLUMNS], lineterminator="\r\n", extrasaction="ignore"
     )
     w.writeheader()
     w.writerows(table)

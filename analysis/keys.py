@@ -6,18 +6,16 @@ PKCS#1/PKCS#8/SPKI/traditional). A key file is undated: "compromised before any 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
-from .errors import Problem
+from .errors import InputError, Problem
 from .formats import parse_time
+from .safety import check_regular, csv_dicts, decode_text, input_files, read_input
 from .schema import coerce_compromised_keys, empty_compromised_keys
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -61,15 +59,20 @@ def spki_sha256_from_key(data: bytes) -> str:
     return hashlib.sha256(spki_der_from_key(data)).hexdigest()
 
 
+MAX_KEY_FILE = 1 << 20  # bytes; a PEM or DER key (even RSA-16384, private) is far smaller
+
+
 def load_compromised_csv(data: bytes, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     """CSV with spki_sha256 and optional reported_at / source; an empty date means undated."""
-    text = data.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+    header, records = csv_dicts(decode_text(data))
+    fields = {(f or "").strip().lower(): f for f in header}
     if "spki_sha256" not in fields:
         return empty_compromised_keys(), [Problem(label, "line 1", "no spki_sha256 column")]
     rows, problems = [], []
-    for line, row in enumerate(reader, 2):
+    for line, row, error in records:
+        if row is None:
+            problems.append(Problem(label, f"line {line}", error))
+            continue
         spki = (row.get(fields["spki_sha256"]) or "").strip().replace(":", "")
         if not _HEX64.match(spki):
             problems.append(Problem(label, f"line {line}", f"not a SPKI SHA-256 (64 hex digits): {spki!r}"))
@@ -96,18 +99,23 @@ def load_compromised_keys(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFr
     """CSV lists and key files (directories recursively) -> compromised keys frame."""
     frames, problems = [], []
     for p in paths:
-        path = Path(p)
-        files = (
-            sorted(x for x in path.rglob("*") if x.is_file() and not x.name.startswith("."))
-            if path.is_dir()
-            else [path]
-        )
-        for f in files:
-            if not f.exists():
-                problems.append(Problem(str(f), None, "no such file"))
+        for f in input_files(p):
+            try:
+                check_regular(f)
+                with open(f, "rb") as fh:
+                    head = fh.read(64)
+                is_csv = f.suffix.lower() in (".csv", ".tsv") or head.lstrip().lower().startswith(
+                    b"spki_sha256"
+                )
+                # A key file is small: a big file that is not a CSV is not read whole to find that out.
+                data = read_input(f, None if is_csv else MAX_KEY_FILE)
+            except InputError as exc:
+                problems.append(Problem(exc.input, exc.position, exc.reason))
                 continue
-            data = f.read_bytes()
-            if f.suffix.lower() in (".csv", ".tsv") or data[:64].lstrip().lower().startswith(b"spki_sha256"):
+            except OSError as exc:
+                problems.append(Problem(str(f), None, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if is_csv:
                 frame, probs = load_compromised_csv(data, str(f))
                 frames.append(frame)
                 problems.extend(probs)

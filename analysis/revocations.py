@@ -11,8 +11,6 @@ used.
 from __future__ import annotations
 
 import binascii
-import csv
-import io
 import os
 import re
 import unicodedata
@@ -24,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from . import der as _der
-from .errors import Problem
+from .errors import InputError, Problem
 from .formats import TIME_DTYPE, format_serial, parse_serial, parse_time
+from .safety import check_regular, csv_dicts, decode_text, input_files, read_input
 from .schema import REASON_CODES, REASON_NAMES, coerce_revocations, empty_revocations
 
 OID_REASON = bytes.fromhex("551d15")
@@ -225,14 +224,17 @@ def load_revocations_csv(path: str | os.PathLike | bytes, source: str | None = N
     `serial` is hex unless the header says decimal (`serial_decimal`). A row with an unparseable
     serial, time or reason is skipped and reported by its line number.
     """
+    problems: list[Problem] = []
     if isinstance(path, bytes):
-        text, label = path.decode("utf-8-sig"), source or "<bytes>"
+        data, label = path, source or "<bytes>"
     else:
         label = source or str(path)
-        text = Path(path).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
-    problems: list[Problem] = []
+        try:
+            data = read_input(path)
+        except InputError as exc:
+            return RevocationData(empty_revocations(), [], [Problem(label, None, exc.reason)])
+    header, records = csv_dicts(decode_text(data))
+    fields = {(f or "").strip().lower(): f for f in header}
     serial_col = fields.get("serial") or fields.get("serial_decimal")
     decimal = serial_col is not None and serial_col.strip().lower() == "serial_decimal"
     missing = [c for c in ("issuer_dn", "revoked_at") if c not in fields]
@@ -246,7 +248,10 @@ def load_revocations_csv(path: str | os.PathLike | bytes, source: str | None = N
         )
         return RevocationData(empty_revocations(), [], problems)
     rows = []
-    for line, row in enumerate(reader, 2):
+    for line, row, error in records:
+        if row is None:
+            problems.append(Problem(label, f"line {line}", error))
+            continue
         get = lambda c: (row.get(fields[c]) or "").strip() if c in fields else ""  # noqa: E731, B023
         try:
             serial = format_serial(parse_serial(row.get(serial_col), decimal=decimal))
@@ -410,22 +415,22 @@ def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:
     """CRL files (DER/PEM), revocation CSVs and incident spreadsheets (xlsx) into one frame."""
     frames, crls, problems = [], [], []
     for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            files = sorted(x for x in path.rglob("*") if x.is_file() and not x.name.startswith("."))
-        else:
-            files = [path]
-        for f in files:
-            if not f.exists():
-                problems.append(Problem(str(f), None, "no such file"))
+        for f in input_files(p):
+            try:
+                check_regular(f)
+                suffix = f.suffix.lower()
+                if suffix in (".xlsx", ".xlsm"):
+                    data = _load_spreadsheet_revocations(f)
+                elif suffix in (".csv", ".tsv"):
+                    data = _load_csv_any(f)
+                else:
+                    data = load_crl_bytes(read_input(f), str(f))
+            except InputError as exc:
+                problems.append(Problem(exc.input, exc.position, exc.reason))
                 continue
-            suffix = f.suffix.lower()
-            if suffix in (".xlsx", ".xlsm"):
-                data = _load_spreadsheet_revocations(f)
-            elif suffix in (".csv", ".tsv"):
-                data = _load_csv_any(f)
-            else:
-                data = load_crl_bytes(f.read_bytes(), str(f))
+            except OSError as exc:
+                problems.append(Problem(str(f), None, f"cannot read: {exc.strerror or exc}"))
+                continue
             frames.append(data.frame)
             crls.extend(data.crls)
             problems.extend(data.problems)
@@ -436,7 +441,8 @@ def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:
 
 def _load_csv_any(path: Path) -> RevocationData:
     """Canonical CSV when its header says so; otherwise an incident spreadsheet exported as CSV."""
-    head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+    with open(path, "rb") as fh:  # a regular file: load_revocations checked
+        head = decode_text(fh.read(4096)).splitlines()[:1]
     cols = {c.strip().lower() for c in head[0].split(",")} if head else set()
     if {"issuer_dn", "revoked_at"} <= cols:
         return load_revocations_csv(path)

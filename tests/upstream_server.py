@@ -26,6 +26,23 @@ Bugzilla (``/rest/bug...``)
     error with 404 for an unknown bug; ``offset=<TRUNCATE_OFFSET>`` answers truncated JSON when
     `truncate_corpus` is set.
 
+Hostile behaviours (issue 13), each bounded in time so a test client that gave up costs nothing:
+
+crt.sh ``q=drip.example`` a 2,000-byte JSON body sent a byte every `DRIP_INTERVAL` s;
+    ``q=silent.example`` headers never sent (the connection stays open `SILENT_SECONDS`);
+    ``q=bomb.example`` a gzip body that inflates to `BOMB_BYTES` of JSON whitespace;
+    ``q=huge.example`` ``Content-Length: 10000000000`` and a few bytes;
+    ``q=deep.example`` ``[`` x 200,000 as a 200 JSON answer; ``q=gzip.example`` the rows gzipped.
+pwnedkeys: a real attestation (a JWS signed by the compromised key, as pwnedkeys.com/api/v1
+    describes) for `PWNED_SPKIS`; `JUNK_BODIES` maps more SPKIs to 200 answers that are not one;
+    `SPKI_FORGED` gets a well-formed attestation signed by another key.
+Bugzilla ``/rest/bug/<BUG_REDIRECT_AWAY>`` redirects (302) to the same path on the "elsewhere"
+    server (another port, another origin); ``/rest/bug/<BUG_REDIRECT_HOME>`` to another path on
+    its own origin; component ``Endless`` answers one new bug per page forever, ``Repeat`` the
+    same page forever; ``/rest/bug/<BUG_EVIL>`` has attachments whose ids and names try to leave
+    the output folder; component ``Odd ids`` has a bug whose id is ``"abc"``.
+The "elsewhere" server answers any path with an empty bug list and records the headers it got.
+
 `Upstream.requests` records every request (role, path, query, headers); `count()` filters it.
 """
 
@@ -33,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import hashlib
 import json
 import threading
@@ -49,6 +67,10 @@ from cryptography.x509.oid import NameOID
 
 UTC = dt.UTC
 SLOW_SECONDS = 1.5
+DRIP_INTERVAL = 0.1  # seconds between the bytes of a drip answer
+DRIP_BYTES = 2000  # a drip answer ends by itself after DRIP_BYTES * DRIP_INTERVAL s
+SILENT_SECONDS = 8.0  # a silent answer closes the connection after this long
+BOMB_BYTES = 64 << 20  # what the gzip bomb inflates to
 
 # --- fictional PKI --------------------------------------------------------------------------------
 
@@ -67,12 +89,50 @@ def spki_sha256(key) -> str:
 CA_KEY = _key(0x5EED_0001)
 REUSED_KEY = _key(0x5EED_0002)
 OTHER_KEY = _key(0x5EED_0003)
+KEY_429 = _key(0x5EED_0004)
 SPKI_REUSED = spki_sha256(REUSED_KEY)
 SPKI_OTHER = spki_sha256(OTHER_KEY)
 SPKI_503 = "5" * 64
-SPKI_429 = "4" * 64
+SPKI_429 = spki_sha256(KEY_429)
 SPKI_UNKNOWN = "0" * 64
-PWNED_SPKIS = {SPKI_REUSED, SPKI_429}
+PWNED_KEYS = {SPKI_REUSED: REUSED_KEY, SPKI_429: KEY_429}
+PWNED_SPKIS = set(PWNED_KEYS)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def attestation(key, *, kid: str | None = None, payload: bytes | None = None, alg: str = "ES256") -> bytes:
+    """A pwnedkeys v1 answer: a flattened JWS over a short text, signed by `key` (P-256, ES256)."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    header = _b64(json.dumps({"alg": alg, "kid": kid or spki_sha256(key)}).encode())
+    body = _b64(payload if payload is not None else b"This key is pwned! See the pwnedkeys site for more.")
+    r, s_ = decode_dss_signature(key.sign(f"{header}.{body}".encode(), ec.ECDSA(hashes.SHA256())))
+    sig = _b64(r.to_bytes(32, "big") + s_.to_bytes(32, "big"))
+    return json.dumps({"protected": header, "payload": body, "signature": sig}).encode()
+
+
+def _junk_spki(n: int) -> str:
+    return hashlib.sha256(b"junk %d" % n).hexdigest()
+
+
+# 200 answers that are not attestations of the key asked about (each must be an upstream failure).
+_GOOD_FOR_OTHER = attestation(OTHER_KEY)
+JUNK_BODIES: dict[str, bytes] = {
+    _junk_spki(1): _GOOD_FOR_OTHER[:-25],  # truncated JSON
+    _junk_spki(2): b"[[[[",
+    _junk_spki(3): b"[" * 200_000,  # deeper than Python's parser goes
+    _junk_spki(4): b'{"compromised": true}',  # JSON, but not a JWS
+    _junk_spki(5): _GOOD_FOR_OTHER,  # a valid attestation of another key (kid mismatch)
+    _junk_spki(7): attestation(OTHER_KEY, kid=_junk_spki(7), payload=b"nothing to see"),
+}
+# A forged attestation: it names FORGED_KEY but OTHER_KEY signed it. Its form is right, so only the
+# signature check with FORGED_KEY's SPKI in hand catches it.
+FORGED_KEY = _key(0x5EED_0005)
+SPKI_FORGED = spki_sha256(FORGED_KEY)
+FORGED_BODY = attestation(OTHER_KEY, kid=SPKI_FORGED)
 
 CA_NAME = x509.Name(
     [
@@ -258,6 +318,10 @@ CRTSH_503_PAGE = b"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN">
 # --- Bugzilla data (fictional) --------------------------------------------------------------------
 
 BUG_MAIN = 1900001
+BUG_REDIRECT_AWAY = 1909901
+BUG_REDIRECT_HOME = 1909902
+BUG_EVIL = 1909903
+ENDLESS_BASE = 5_000_000
 BUG_MISSING = 1999999
 TRUNCATE_OFFSET = 3
 ATTACHMENT_CSV = (
@@ -473,7 +537,7 @@ class _Server(ThreadingHTTPServer):
 class Upstream:
     """Four servers (crt.sh, pwnedkeys, CRL host, Bugzilla) sharing one request log."""
 
-    ROLES = ("crtsh", "pwnedkeys", "crl", "bugzilla")
+    ROLES = ("crtsh", "pwnedkeys", "crl", "bugzilla", "elsewhere")
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
@@ -488,6 +552,8 @@ class Upstream:
         self.pwnedkeys_url = self.urls["pwnedkeys"]
         self.crl_url = self.urls["crl"]
         self.bugzilla_url = self.urls["bugzilla"]
+        self.elsewhere_url = self.urls["elsewhere"]
+        self._bomb: bytes | None = None
         self.certs = {spec.crtsh_id: _certificate(spec, self.crl_url) for spec in SPECS}
         self.pems = {i: c.public_bytes(serialization.Encoding.PEM) for i, c in self.certs.items()}
         week = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(days=7)
@@ -629,6 +695,27 @@ class Upstream:
         elif name == "slow.example":
             time.sleep(SLOW_SECONDS)
             h.send_json(identity_rows)
+        elif name == "drip.example":
+            self._drip(h)
+        elif name == "silent.example":
+            time.sleep(SILENT_SECONDS)
+            h.close_connection = True
+        elif name == "bomb.example":
+            h.send(200, self.bomb(), "application/json", {"Content-Encoding": "gzip"})
+        elif name == "gzip.example":  # the example.test rows, gzipped
+            rows = [
+                crtsh_row(s, identity=True) for s in SPECS if any(n.endswith("example.test") for n in s.names)
+            ]
+            h.send(
+                200,
+                gzip.compress(json.dumps(rows).encode()),
+                "application/json",
+                {"Content-Encoding": "gzip"},
+            )
+        elif name == "huge.example":
+            h.send(200, b"[" + b" " * 1000, "application/json", length=10_000_000_000)
+        elif name == "deep.example":
+            h.send(200, b"[" * 200_000, "application/json")
         elif name == "flaky.example":
             if self._hit("flaky") == 1:
                 h.send_503()
@@ -646,17 +733,37 @@ class Upstream:
         else:
             h.send_json([])
 
+    def bomb(self) -> bytes:
+        if self._bomb is None:
+            self._bomb = gzip.compress(b"[" + b" " * (BOMB_BYTES - 2) + b"]", compresslevel=9)
+        return self._bomb
+
+    def _drip(self, h) -> None:
+        body = (b"[" + b" " * (DRIP_BYTES - 2) + b"]")[:DRIP_BYTES]
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        try:
+            for i in range(len(body)):
+                h.wfile.write(body[i : i + 1])
+                h.wfile.flush()
+                time.sleep(DRIP_INTERVAL)
+        except OSError:  # the client gave up
+            h.close_connection = True
+
     def _pwnedkeys(self, h, path: str, q: dict[str, str]) -> None:
         spki = path.strip("/").lower()
         if spki == SPKI_503:
             h.send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
         elif spki == SPKI_429 and self._hit("pwned429") == 1:
             h.send(429, b"slow down", "text/plain", {"Retry-After": "3"})
-        elif spki in PWNED_SPKIS:
-            payload = base64.urlsafe_b64encode(json.dumps({"spki": spki}).encode()).decode().rstrip("=")
-            h.send_json(
-                {"protected": "eyJhbGciOiJFUzI1NiJ9", "payload": payload, "signature": "c2lnbmF0dXJl"}
-            )
+        elif spki in PWNED_KEYS:
+            h.send(200, attestation(PWNED_KEYS[spki]), "application/json")
+        elif spki in JUNK_BODIES:
+            h.send(200, JUNK_BODIES[spki], "application/json")
+        elif spki == SPKI_FORGED:
+            h.send(200, FORGED_BODY, "application/json")
         else:
             h.send(404, b"Key not found\n", "text/plain")
 
@@ -677,6 +784,15 @@ class Upstream:
             return
         if len(parts) == 2:
             self._bugzilla_search(h, q)
+            return
+        if parts[2] == str(BUG_REDIRECT_AWAY):
+            h.send(302, b"", "text/plain", {"Location": f"{self.elsewhere_url}{path}"})
+            return
+        if parts[2] == str(BUG_REDIRECT_HOME):
+            h.send(302, b"", "text/plain", {"Location": path.replace(str(BUG_REDIRECT_HOME), str(BUG_MAIN))})
+            return
+        if parts[2] == str(BUG_EVIL):
+            self._bugzilla_evil(h, parts)
             return
         bug_id = int(parts[2]) if parts[2].isdigit() else -1
         bug = next((b for b in CORPUS if b["id"] == bug_id), None)
@@ -715,12 +831,70 @@ class Upstream:
         else:
             h.send(404, b"<html><body>Not Found</body></html>", "text/html")
 
+    def _bugzilla_evil(self, h, parts: list[str]) -> None:
+        """A bug whose attachment ids and names are paths out of the output folder."""
+        n = BUG_EVIL
+        data = base64.b64encode(b"pwned").decode()
+        if len(parts) == 3:
+            h.send_json(
+                {
+                    "bugs": [
+                        _bug(n, "Evil bug", "", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", None, "NEW")
+                    ],
+                    "faults": [],
+                }
+            )
+        elif parts[3] == "comment":
+            h.send_json({"bugs": {str(n): {"comments": []}}, "comments": {}})
+        elif parts[3] == "history":
+            h.send_json({"bugs": [{"id": n, "alias": None, "history": []}]})
+        elif parts[3] == "attachment":
+            atts = [
+                {"id": "../../../escaped", "file_name": "x.txt", "size": 5, "data": data, "is_obsolete": 0},
+                {
+                    "id": 77,
+                    "file_name": "../../../../escaped2.txt",
+                    "size": 5,
+                    "data": data,
+                    "is_obsolete": 0,
+                },
+                {"id": 78, "file_name": "/etc/escaped3", "size": 5, "data": data, "is_obsolete": 0},
+                {"id": 79, "file_name": "..", "size": 5, "data": data, "is_obsolete": 0},
+            ]
+            h.send_json({"bugs": {str(n): atts}, "attachments": {}})
+
+    def _elsewhere(self, h, path: str, q: dict[str, str]) -> None:
+        h.send_json({"bugs": [], "faults": []})
+
     def _bugzilla_search(self, h, q: dict[str, str]) -> None:
+        offset = int(q.get("offset", 0))
+        if q.get("component") == "Endless":  # one new bug per page, whatever the limit, forever
+            n = ENDLESS_BASE + offset
+            h.send_json(
+                {"bugs": [{"id": n, "summary": f"bug {n}", "last_change_time": "2024-01-01T00:00:00Z"}]}
+            )
+            return
+        if q.get("component") == "Repeat":  # the same page whatever the offset
+            h.send_json(
+                {
+                    "bugs": [
+                        {"id": ENDLESS_BASE, "summary": "again", "last_change_time": "2024-01-01T00:00:00Z"}
+                    ]
+                }
+            )
+            return
+        if q.get("component") == "Odd ids":
+            page = [
+                {"id": "abc", "summary": "not a number", "last_change_time": "2024-01-01T00:00:00Z"},
+                {"id": 1900077, "summary": "fine", "last_change_time": "2024-01-02T00:00:00Z"},
+            ]
+            h.send_json({"bugs": page[offset:]})
+            return
         bugs = [b for b in [*CORPUS, CORPUS_OTHER_COMPONENT] if b["component"] == q.get("component")]
         if "last_change_time" in q:
             bugs = [b for b in bugs if b["last_change_time"] >= q["last_change_time"]]
         bugs.sort(key=lambda b: b["id"])
-        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10_000))
+        limit = int(q.get("limit", 10_000))
         if self.truncate_corpus and offset == TRUNCATE_OFFSET:
             h.send(200, b'{"bugs":[{"id":1900004,"summary":"Third CA: au', "application/json; charset=utf-8")
             return

@@ -57,6 +57,13 @@ def add_shared_options(
         metavar="DIR",
         help="on-disk cache folder (env CA_INCIDENTS_CACHE; default under the user cache directory)",
     )
+    g.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="most seconds one download may take, retries included (default 45; env CA_INCIDENTS_DEADLINE)",
+    )
     g.add_argument("--offline", action="store_true", help="answer from the cache only")
     g.add_argument("--refresh", action="store_true", help="ignore the cache")
 
@@ -70,6 +77,16 @@ def mark_repeatable(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in dict.fromkeys(action.choices.values()):
                 mark_repeatable(sub)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
 
 
 def report_problems(problems: Iterable[Problem]) -> None:

@@ -11,12 +11,12 @@ Exit 0 when everything came; 3 when an upstream failed after retries or --offlin
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
 
 from ..errors import Problem, UpstreamError, UsageError
+from ..safety import csv_writer
 from .common import add_format, add_shared_options, print_json, report_problems
 
 
@@ -135,7 +135,7 @@ def _print_rows(records: list[dict], fmt: str, problems: list[Problem]) -> None:
         return
     cols = ["crtsh_id", "issuer_ca_id", "serial", "first_seen", "not_before", "not_after", "names"]
     if fmt == "csv":
-        w = csv.writer(sys.stdout)
+        w = csv_writer(sys.stdout)  # subjects and names are the CA's text: formulas neutralised
         w.writerow([*cols, "issuer_name", "query"])
         for r in records:
             w.writerow(
@@ -262,7 +262,10 @@ def run_bug(args: argparse.Namespace) -> int:
         )
         problems.extend(more)
         if args.out is not None:
-            folder, more = bugzilla.write_bug_dir(bundle, args.out)
+            try:
+                folder, more = bugzilla.write_bug_dir(bundle, args.out)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--out {args.out}: {exc}") from None
             problems.extend(more)
             print(f"bug {n}: {folder}")
             # Incident spreadsheets among the attachments go through the spreadsheet loader.
@@ -287,9 +290,10 @@ def run_bugs(args: argparse.Namespace) -> int:
     session = session_from_args(args)
     old: list[dict] = []
     since = args.since
+    kept: list[Problem] = []
     if args.out and os.path.exists(args.out):
         try:
-            old, watermark = bugzilla.read_bugs_file(args.out)
+            old, watermark = bugzilla.read_bugs_file(args.out, kept)
         except (OSError, ValueError) as exc:
             raise UsageError(f"{args.out}: not a bugs file ({exc})") from None
         if since is None and not args.full:
@@ -302,6 +306,7 @@ def run_bugs(args: argparse.Namespace) -> int:
     bugs, problems = bugzilla.search_bugs(
         session, since=since, component=args.component or bugzilla.COMPONENT, api_key=_api_key()
     )
+    problems = kept + problems
     complete = not has_upstream_failure(problems)
     merged = bugzilla.merge_bugs(old, bugs)
     watermark = bugzilla.next_watermark(merged if complete else bugs, since, complete)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from typing import TYPE_CHECKING
 
@@ -165,11 +164,13 @@ def run(args: argparse.Namespace) -> int:
 
 def write_violations_csv(findings: Findings, out) -> None:
     """The violations as CSV, the JSON's field names as the header; sources by file name (no
-    local folders), flags as true/false."""
+    local folders), flags as true/false; text that a spreadsheet would run as a formula is
+    neutralised (`analysis.safety.neutralise_cell`)."""
     from ..formats import short_source
     from ..keyreuse import VIOLATION_FIELDS
+    from ..safety import csv_dict_writer
 
-    w = csv.DictWriter(out, fieldnames=list(VIOLATION_FIELDS), lineterminator="\n")
+    w = csv_dict_writer(out, list(VIOLATION_FIELDS), lineterminator="\n")
     w.writeheader()
     for row in findings.to_dict()["violations"]:
         row["compromise_source"] = short_source(row.get("compromise_source"))

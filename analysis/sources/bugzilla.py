@@ -24,11 +24,11 @@ import binascii
 import datetime as dt
 import json
 import os
-import re
 from pathlib import Path
 
 from ..errors import Problem, UpstreamError
 from ..formats import UTC, parse_time
+from ..safety import confined, load_json, safe_name
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
 
 COMPONENT = "CA Certificate Compliance"
@@ -45,6 +45,7 @@ CORPUS_FIELDS = (
     "assigned_to",
 )
 PAGE_SIZE = 500
+MAX_PAGES = 200  # a corpus search stops here (100,000 bugs at PAGE_SIZE; the real one has ~3,000)
 API_KEY_HEADER = "X-BUGZILLA-API-KEY"
 
 
@@ -67,13 +68,21 @@ def _get(session: Session, path: str, *, params=None, api_key: str | None = None
 
 
 def _bug_id(bug_id: object) -> int:
-    try:
-        n = int(str(bug_id).strip())
-    except ValueError:
-        raise ValueError(f"not a bug number: {bug_id!r}") from None
+    text = str(bug_id).strip()
+    if isinstance(bug_id, bool) or not (text.isascii() and text.isdigit()):
+        raise ValueError(f"not a bug number: {bug_id!r}")
+    n = int(text)
     if n <= 0:
         raise ValueError(f"not a bug number: {bug_id!r}")
     return n
+
+
+def bug_number(value: object) -> int | None:
+    """A bug or attachment id from an answer or a file as a positive int; None when it is not one."""
+    try:
+        return _bug_id(value)
+    except ValueError:
+        return None
 
 
 def fetch_bug(session: Session, bug_id: int, *, api_key: str | None = None) -> dict:
@@ -124,7 +133,7 @@ def fetch_history(session: Session, bug_id: int, *, api_key: str | None = None) 
     n = _bug_id(bug_id)
     data = _get(session, f"bug/{n}/history", api_key=api_key)
     for entry in data.get("bugs") or []:
-        if isinstance(entry, dict) and int(entry.get("id", n)) == n:
+        if isinstance(entry, dict) and bug_number(entry.get("id", n)) == n:
             return list(entry.get("history") or [])
     raise UpstreamError(
         f"{session.base_url('bugzilla')}/rest/bug/{n}/history", 200, reason="no history for the bug"
@@ -202,14 +211,6 @@ def fetch_bug_bundle(
     return bundle, problems
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _safe_name(name: str) -> str:
-    name = _UNSAFE.sub("_", os.path.basename(name or "")).strip("._") or "attachment"
-    return name[:120]
-
-
 def _write_json(path: Path, obj: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
@@ -218,10 +219,13 @@ def _write_json(path: Path, obj: object) -> None:
 
 def write_bug_dir(bundle: dict, out_dir: str | os.PathLike) -> tuple[Path, list[Problem]]:
     """Write `bundle` (from `fetch_bug_bundle`) under ``out_dir/<id>/`` in the REST shapes (parts
-    that are None are not written). Returns the folder and the attachments that could not be decoded."""
-    n = int(bundle["id"])
-    folder = Path(out_dir) / str(n)
-    folder.mkdir(parents=True, exist_ok=True)
+    that are None are not written). Returns the folder and the attachments that could not be
+    decoded or written. Every path is built from sanitised names and checked to stay in `out_dir`
+    (a symlink inside it pointing elsewhere is refused too)."""
+    n = _bug_id(bundle["id"])
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    folder = confined(out_dir, str(n))
+    folder.mkdir(exist_ok=True)
     problems: list[Problem] = []
     if bundle.get("bug") is not None:
         _write_json(folder / "bug.json", {"bugs": [bundle["bug"]], "faults": []})
@@ -247,8 +251,16 @@ def write_bug_dir(bundle: dict, out_dir: str | os.PathLike) -> tuple[Path, list[
                     Problem(str(folder / "attachments.json"), f"attachment {att.get('id')}", str(exc))
                 )
                 continue
-            files.mkdir(exist_ok=True)
-            (files / f"{att.get('id')}-{_safe_name(att.get('file_name', ''))}").write_bytes(content)
+            name = f"{safe_name(att.get('id'), 'attachment')}-{safe_name(att.get('file_name'), 'attachment')}"
+            try:
+                files.mkdir(exist_ok=True)
+                target = confined(folder, "attachments", name)
+            except (ValueError, OSError) as exc:
+                problems.append(
+                    Problem(str(folder / "attachments.json"), f"attachment {att.get('id')!r}", str(exc))
+                )
+                continue
+            target.write_bytes(content)
     return folder, problems
 
 
@@ -275,16 +287,21 @@ def search_bugs(
     page_size: int | None = None,
     api_key: str | None = None,
     progress: bool | None = None,
+    max_pages: int | None = None,
 ) -> tuple[list[dict], list[Problem]]:
     """Every bug in `component` (any product: older ones were filed under NSS), ordered by id,
     paged with limit/offset (`page_size`, default PAGE_SIZE); with `since`, only bugs changed at or after it.
 
-    Returns the bugs (each id once) and the problems: an UpstreamProblem when a page failed, in
-    which case the bugs are the pages before it.
+    Returns the bugs (each id once) and the problems: an UpstreamProblem when a page failed, when
+    a page brought no bug not seen before (a server repeating itself) or after `max_pages` pages
+    (default MAX_PAGES),
+    in which case the bugs are the pages before it. A bug whose id is not a number is skipped and
+    reported.
     """
     from tqdm import tqdm
 
     page_size = page_size or PAGE_SIZE
+    max_pages = max_pages or MAX_PAGES
     params: dict[str, object] = {
         "component": component,
         "include_fields": ",".join(fields),
@@ -296,9 +313,19 @@ def search_bugs(
     bugs: dict[int, dict] = {}
     problems: list[Problem] = []
     offset = 0
+    pages = 0
+    base = session.base_url("bugzilla")
     bar = tqdm(desc="Bugzilla bugs", unit="bug", disable=None if progress is None else not progress)
     try:
         while True:
+            if pages >= max_pages:
+                problems.append(
+                    UpstreamProblem(
+                        base, f"offset {offset}", f"stopped after {pages} pages; the search did not end"
+                    )
+                )
+                break
+            pages += 1
             try:
                 data = _get(
                     session, "bug", params={**params, "offset": offset}, api_key=api_key, kind="search"
@@ -314,9 +341,28 @@ def search_bugs(
                 break
             if not page:
                 break
-            for bug in page:
-                if isinstance(bug, dict) and "id" in bug:
-                    bugs[int(bug["id"])] = bug
+            new = 0
+            for k, bug in enumerate(page):
+                n = bug_number(bug.get("id")) if isinstance(bug, dict) else None
+                if n is None:
+                    shown = bug.get("id") if isinstance(bug, dict) else bug
+                    problems.append(
+                        Problem(
+                            base,
+                            f"offset {offset + k}",
+                            f"bug id {str(shown)[:40]!r} is not a number; skipped",
+                        )
+                    )
+                    continue
+                new += n not in bugs
+                bugs[n] = bug
+            if not new:
+                problems.append(
+                    UpstreamProblem(
+                        base, f"offset {offset}", "the page repeats bugs already fetched; the search stopped"
+                    )
+                )
+                break
             bar.update(len(page))
             offset += len(page)
     finally:
@@ -327,15 +373,39 @@ def search_bugs(
 WATERMARK_KEY = "ca_incidents"
 
 
-def read_bugs_file(path: str | os.PathLike) -> tuple[list[dict], str | None]:
+def read_bugs_file(
+    path: str | os.PathLike, problems: list[Problem] | None = None
+) -> tuple[list[dict], str | None]:
     """The bugs of a file written by `write_bugs_file` (or any ``{"bugs": [...]}``) and the time
-    from which the next incremental search should start (None: fetch everything)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    bugs = [b for b in data.get("bugs", []) if isinstance(b, dict) and "id" in b]
+    from which the next incremental search should start (None: fetch everything).
+
+    Raises OSError or ValueError for a file that is not such an object; a bug whose id is not a
+    number is left out and reported in `problems`."""
+    data = load_json(Path(path).read_bytes())
+    if not isinstance(data, dict) or not isinstance(data.get("bugs", []), list):
+        raise ValueError('not a {"bugs": [...]} object')
+    bugs = []
+    for k, b in enumerate(data.get("bugs", [])):
+        if isinstance(b, dict) and "id" in b:
+            if bug_number(b["id"]) is None:
+                if problems is not None:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            f"bug {k + 1}",
+                            f"bug id {str(b['id'])[:40]!r} is not a number; left out",
+                        )
+                    )
+                continue
+            bugs.append(b)
     meta = data.get(WATERMARK_KEY) or {}
+    if not isinstance(meta, dict):
+        meta = {}
     watermark = meta.get("watermark")
+    if watermark is not None and not isinstance(watermark, str):
+        raise ValueError(f"watermark {str(watermark)[:40]!r} is not a time")
     if watermark is None and bugs and WATERMARK_KEY not in data:
-        times = [b.get("last_change_time") for b in bugs if b.get("last_change_time")]
+        times = [b.get("last_change_time") for b in bugs if isinstance(b.get("last_change_time"), str)]
         watermark = max(times) if times else None
     return bugs, watermark
 
@@ -343,7 +413,7 @@ def read_bugs_file(path: str | os.PathLike) -> tuple[list[dict], str | None]:
 def merge_bugs(old: list[dict], new: list[dict]) -> list[dict]:
     """Bugs by id, a newer answer replacing an older one; ordered by id."""
     by_id = {int(b["id"]): b for b in old}
-    by_id.update({int(b["id"]): b for b in new})
+    by_id.update({int(b["id"]): b for b in new})  # ids checked by search_bugs / read_bugs_file
     return [by_id[k] for k in sorted(by_id)]
 
 
@@ -363,5 +433,5 @@ def write_bugs_file(
 def next_watermark(bugs: list[dict], since: str | None, complete: bool) -> str | None:
     if not complete:
         return since
-    times = [b.get("last_change_time") for b in bugs if b.get("last_change_time")]
+    times = [b.get("last_change_time") for b in bugs if isinstance(b.get("last_change_time"), str)]
     return max(times) if times else since

@@ -3,7 +3,14 @@
 Everything in `analysis/sources/` fetches through `Session.get`, which
 
 - names the tool in the User-Agent (``ca-incidents/<version> (+<project url>)``);
-- uses a connect and a read timeout;
+- uses a connect and a read timeout, and one total deadline per `get` (every attempt, redirect,
+  body read and backoff wait together; `deadline`, default 45 s), so a server that drips a byte a
+  second or stays silent cannot hold a run;
+- reads bodies in chunks with a size cap per kind of answer (`DEFAULT_MAX_BYTES`), decompressing
+  gzip/deflate itself in bounded steps, so a huge Content-Length or a gzip bomb is refused early;
+- follows redirects itself: a credential header (``X-BUGZILLA-API-KEY``, Authorization, Cookie)
+  goes only to the origin it was given for; a redirect to another scheme, host or port drops it
+  and says so on stderr;
 - retries connection errors, timeouts, truncated or malformed bodies, HTTP 429 and 5xx with
   exponential backoff and jitter, honouring ``Retry-After`` (up to ``max_retry_after`` seconds);
 - waits for a per-host token bucket before each real request (crt.sh 60 a minute with a burst of 5,
@@ -30,18 +37,21 @@ import logging
 import os
 import random
 import re
+import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
 from .. import __version__
 from ..errors import OfflineMiss, Problem, UpstreamError
+from ..safety import load_json
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,22 @@ DEFAULT_MAX_AGE: dict[str, float | None] = {
 }
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)  # connect, read (crt.sh gives up at 30 s)
+# Seconds for one `get`, all attempts, redirects, body reads and backoff waits together (a read
+# timeout alone restarts on every byte, so a drip would never end). `--deadline` changes it.
+DEFAULT_DEADLINE = 45.0
+MAX_REDIRECTS = 10
+MiB = 1 << 20
+# Largest answer accepted, by kind, after decompression (CRLs can be big; JSON pages are not).
+DEFAULT_MAX_BYTES: dict[str, int] = {
+    "cert": 4 * MiB,
+    "crl": 512 * MiB,
+    "search": 128 * MiB,
+    "bug": 128 * MiB,
+    "pwnedkeys": 1 * MiB,
+}
+OTHER_MAX_BYTES = 64 * MiB
+READ_CHUNK = 64 << 10  # bytes asked of the socket at a time
+INFLATE_STEP = 1 * MiB  # most bytes one decompression step may produce
 DEFAULT_RETRIES = 4  # retries after the first attempt
 DEFAULT_BACKOFF = 2.0  # seconds; doubled each retry, times a jitter factor in [0.5, 1.5)
 MAX_BACKOFF = 60.0
@@ -147,7 +173,7 @@ class Answer:
         return self.content.decode("utf-8", "replace")
 
     def json(self):
-        return json.loads(self.content)
+        return load_json(self.content)
 
 
 # --- validators -------------------------------------------------------------------------------
@@ -161,7 +187,7 @@ def expect_json(answer: Answer) -> None:
             f"expected JSON, got {ctype or 'no content type'}: {snippet_of(answer.content)!r}"
         )
     try:
-        json.loads(answer.content)
+        load_json(answer.content)
     except ValueError as exc:
         raise InvalidAnswer(f"invalid JSON (truncated?): {exc}") from None
 
@@ -233,7 +259,9 @@ class Cache:
         """The cached answer and its expiry (epoch seconds, None = never), or None."""
         body_path, meta_path = self._paths(kind, key)
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = load_json(meta_path.read_bytes())
+            if not isinstance(meta, dict):
+                return None
             content = body_path.read_bytes()
         except (OSError, ValueError):
             return None
@@ -296,6 +324,8 @@ class Session:
         refresh: bool = False,
         urls: Mapping[str, str] | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        max_bytes: Mapping[str, int] | None = None,
         retries: int | None = None,
         backoff: float | None = None,
         max_backoff: float = MAX_BACKOFF,
@@ -306,6 +336,7 @@ class Session:
         now: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
         http: requests.Session | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         if offline and refresh:
             raise ValueError("--offline and --refresh exclude each other")
@@ -316,6 +347,12 @@ class Session:
             raise ValueError("offline mode needs a cache")
         self.urls = {**DEFAULT_URLS, **{k: v.rstrip("/") for k, v in (urls or {}).items() if v}}
         self.timeout = timeout
+        self.deadline = DEFAULT_DEADLINE if deadline is None else float(deadline)
+        if self.deadline <= 0:
+            raise ValueError("the deadline must be positive")
+        self.max_bytes = {**DEFAULT_MAX_BYTES, **(max_bytes or {})}
+        self.notices: list[str] = []  # things said on stderr (credentials dropped on a redirect)
+        self.warn = warn or _to_stderr
         self.retries = DEFAULT_RETRIES if retries is None else retries
         self.backoff = DEFAULT_BACKOFF if backoff is None else backoff
         self.max_backoff = max_backoff
@@ -360,12 +397,14 @@ class Session:
         ok_statuses: tuple[int, ...] = (200,),
         validate: Callable[[Answer], None] | None = None,
         expires: Callable[[Answer], float | None] | None = None,
+        revalidate: bool = False,
     ) -> Answer:
         """GET `url` through the cache, the rate limiter and the retry policy.
 
         `ok_statuses` are the statuses that are answers (e.g. pwnedkeys' 404); `validate` raises
         `InvalidAnswer` for a body that is not what this URL returns; `expires` gives a CRL's
-        nextUpdate (epoch seconds) to keep it that long. Only answers that pass are cached.
+        nextUpdate (epoch seconds) to keep it that long. Only answers that pass are cached;
+        `revalidate=True` also runs `validate` on a cache hit and fetches anew when it fails.
         """
         full = requests.Request("GET", url, params=params).prepare().url or url
         shown = redact_url(full)
@@ -376,11 +415,14 @@ class Session:
             if hit is not None:
                 answer, expires_at = hit
                 if self.offline or expires_at is None or expires_at > self.now():
-                    log.debug("cache hit %s", shown)
-                    return answer
+                    if not (revalidate and validate is not None and not _passes(validate, answer)):
+                        log.debug("cache hit %s", shown)
+                        return answer
+                    log.info("cached answer for %s fails its checks; fetching it again", shown)
         if self.offline:
             raise OfflineMiss(shown)
-        answer = self._fetch(full, shown, headers or {}, ok_statuses, validate)
+        cap = self.max_bytes.get(kind, OTHER_MAX_BYTES)
+        answer = self._fetch(full, shown, headers or {}, ok_statuses, validate, cap)
         if self.cache is not None:
             expires_at: float | None
             expires_at = expires(answer) if expires is not None else None
@@ -393,38 +435,55 @@ class Session:
     def _delay(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * (2**attempt)) * (0.5 + self.jitter())
 
-    def _fetch(self, full, shown, headers, ok_statuses, validate) -> Answer:
+    def _fetch(self, full, shown, headers, ok_statuses, validate, cap: int) -> Answer:
         host = urlsplit(full).netloc
         status: int | None = None
         snippet = reason = ""
         retry_after: float | None = None
+        spent = 0.0  # seconds of this get so far: network time plus backoff waits
+        attempts = 0
         for attempt in range(self.retries + 1):
             if attempt:
                 wait = self._delay(attempt - 1)
                 if retry_after is not None:
                     wait = max(wait, retry_after)
+                if spent + wait >= self.deadline:
+                    reason = f"{reason or status}; no time left for a retry".lstrip("; ")
+                    break
                 log.info("retrying %s in %.1f s (%s)", shown, wait, reason or status)
                 self.sleep(wait)
+                spent += wait
             status, snippet, reason, retry_after = None, "", "", None
             self.bucket(host).acquire()
             self.requests_made += 1
+            attempts += 1
+            started = time.monotonic()
             try:
-                resp = self.http.get(full, headers=dict(headers), timeout=self.timeout, allow_redirects=True)
-                content = resp.content  # reads the body; a short read raises here
+                status, why, resp_headers, content = self._exchange(full, shown, headers, started, spent, cap)
+            except _Deadline as exc:
+                raise UpstreamError(shown, None, reason=str(exc)) from None
+            except _TooBig as exc:
+                raise UpstreamError(shown, exc.status, reason=str(exc)) from None
+            except _Unusable as exc:
+                raise UpstreamError(shown, None, reason=str(exc)) from None
             except requests.Timeout as exc:
                 reason = f"timed out ({type(exc).__name__})"
+                continue
+            except _CutShort as exc:
+                reason = f"connection failed or body cut short ({exc})"
                 continue
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 reason = f"connection failed or body cut short ({type(exc).__name__})"
                 continue
             except requests.RequestException as exc:
                 raise UpstreamError(shown, None, reason=f"request failed ({type(exc).__name__})") from None
-            status = resp.status_code
+            finally:
+                spent += time.monotonic() - started
             if status not in ok_statuses:
-                snippet, reason = snippet_of(content), resp.reason or ""
+                snippet, reason = snippet_of(content), why
                 if status not in RETRY_STATUSES:
                     raise UpstreamError(shown, status, snippet, reason)
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.now())
+                retry_after = parse_retry_after(resp_headers.get("Retry-After"), self.now())
                 if retry_after is not None and retry_after > self.max_retry_after:
                     reason = f"{reason}; asked to retry after {retry_after:.0f} s".lstrip("; ")
                     raise UpstreamError(shown, status, snippet, reason)
@@ -433,8 +492,8 @@ class Session:
                 url=shown,
                 status=status,
                 content=content,
-                content_type=resp.headers.get("Content-Type", ""),
-                headers={k: v for k, v in resp.headers.items() if k.lower() in _KEPT_HEADERS},
+                content_type=resp_headers.get("Content-Type", ""),
+                headers={k: v for k, v in resp_headers.items() if k.lower() in _KEPT_HEADERS},
                 fetched_at=self.now(),
             )
             if validate is None:
@@ -447,9 +506,182 @@ class Session:
                     raise UpstreamError(shown, status, "", reason) from None
                 continue
             return answer
-        if self.retries:
-            reason = f"{reason} (after {self.retries + 1} attempts)".strip()
+        if attempts > 1:
+            reason = f"{reason} (after {attempts} attempts)".strip()
         raise UpstreamError(shown, status, snippet, reason)
+
+    def _exchange(
+        self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
+    ) -> tuple[int, str, Mapping[str, str], bytes]:
+        """One attempt: the request, its redirects and the body, within what is left of the
+        deadline. Returns (status, reason phrase, headers, decoded body)."""
+        origin = _origin(url)
+        sent = dict(headers)
+        sent["Accept-Encoding"] = "gzip, deflate"  # the encodings _Inflater decodes, nothing else
+        for _hop in range(MAX_REDIRECTS + 1):
+            left = self.deadline - spent - (time.monotonic() - started)
+            if left <= 0:
+                raise _Deadline(f"deadline of {self.deadline:g} s passed")
+            # A single blocking read never outlives the deadline; the body loop checks between reads.
+            timeout = (min(self.timeout[0], left), min(self.timeout[1], left))
+            resp = self.http.get(url, headers=sent, timeout=timeout, allow_redirects=False, stream=True)
+            try:
+                if resp.is_redirect:
+                    target = urljoin(url, resp.headers["Location"])
+                    if _origin(target) != origin:
+                        dropped = sorted(k for k in sent if k.lower() in SECRET_HEADERS)
+                        if dropped:
+                            for k in dropped:
+                                del sent[k]
+                            note = (
+                                f"{shown}: redirected to another origin ({redact_url(target)}); "
+                                f"{', '.join(dropped)} not sent there"
+                            )
+                            self.notices.append(note)
+                            self.warn(f"ca-incidents: {note}")
+                        origin = _origin(target)
+                    url = target
+                    continue
+                body = self._read_body(resp, started, spent, cap)
+                return resp.status_code, resp.reason or "", resp.headers, body
+            finally:
+                resp.close()
+        raise _Unusable(f"more than {MAX_REDIRECTS} redirects")
+
+    def _read_body(self, resp: requests.Response, started: float, spent: float, cap: int) -> bytes:
+        length = resp.headers.get("Content-Length")
+        expected = int(length) if length and length.strip().isdigit() else None
+        if expected is not None and expected > cap and not resp.headers.get("Content-Encoding"):
+            raise _TooBig(resp.status_code, f"answer of {expected} bytes refused (limit {_size(cap)})")
+        inflater = _Inflater(resp.headers.get("Content-Encoding"), cap, resp.status_code)
+        raw = resp.raw
+        received = 0
+        while True:
+            if self.deadline - spent - (time.monotonic() - started) <= 0:
+                raise _Deadline(f"deadline of {self.deadline:g} s passed while reading the answer")
+            try:
+                chunk = raw.read1(READ_CHUNK, decode_content=False)
+            except Exception as exc:  # urllib3's read errors: timeouts, resets, short reads
+                name = type(exc).__name__
+                if "Timeout" in name or isinstance(exc, TimeoutError):
+                    raise requests.Timeout(name) from None
+                raise _CutShort(name) from None
+            if not chunk:
+                break
+            received += len(chunk)
+            if expected is not None and received > cap and not inflater.encoding:
+                raise _TooBig(resp.status_code, f"answer larger than {_size(cap)} refused")
+            inflater.feed(chunk)
+        if expected is not None and received < expected:
+            raise _CutShort(f"{received} of {expected} bytes")
+        return inflater.finish()
+
+
+class _Deadline(Exception):
+    """The request's total deadline passed (not retried: there is no time left)."""
+
+
+class _CutShort(Exception):
+    """The connection broke or the body ended early (retried)."""
+
+
+class _Unusable(Exception):
+    """An answer that retrying will not change (too many redirects, an unknown encoding)."""
+
+
+class _TooBig(Exception):
+    """An answer over its size cap (not retried)."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _passes(validate: Callable[[Answer], None], answer: Answer) -> bool:
+    try:
+        validate(answer)
+    except InvalidAnswer:
+        return False
+    return True
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:g} MiB" if n >= MiB else f"{n} bytes"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class _Inflater:
+    """Body bytes -> decoded bytes, gzip/deflate decompressed in bounded steps with a size cap."""
+
+    def __init__(self, encoding: str | None, cap: int, status: int | None) -> None:
+        codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise _Unusable(f"unsupported Content-Encoding {encoding!r}")
+        self.encoding = codings[0] if codings else ""
+        self.cap = cap
+        self.status = status
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.z = None
+
+    def _new(self, first: bytes):
+        if self.encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+        zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            what = "after decompression " if self.encoding else ""
+            raise _TooBig(
+                self.status, f"answer larger than {_size(self.cap)} {what}refused".replace("  ", " ")
+            )
+        if data:
+            self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.encoding:
+            self._add(chunk)
+            return
+        data = chunk
+        while data:
+            if self.z is None:
+                self.z = self._new(data)
+            try:
+                out = self.z.decompress(data, INFLATE_STEP)
+            except zlib.error as exc:
+                raise _CutShort(f"corrupt {self.encoding} body: {exc}") from None
+            self._add(out)
+            if self.z.eof:
+                data = self.z.unused_data  # another gzip member may follow
+                self.z = None
+                if self.encoding == "deflate":
+                    break
+            else:
+                data = self.z.unconsumed_tail
+
+    def finish(self) -> bytes:
+        if self.z is not None:
+            try:
+                self._add(self.z.flush(INFLATE_STEP) if hasattr(self.z, "flush") else b"")
+            except zlib.error as exc:
+                raise _CutShort(f"corrupt {self.encoding} body: {exc}") from None
+            if not self.z.eof:
+                raise _CutShort(f"{self.encoding} body cut short")
+        return b"".join(self.parts)
 
 
 _KEPT_HEADERS = frozenset({"content-type", "last-modified", "etag", "date", "expires"})
@@ -475,8 +707,9 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def session_from_args(args: argparse.Namespace, **overrides) -> Session:
-    """A Session from the shared options (--crtsh-url, --bugzilla-url, --cache-dir, --offline,
-    --refresh); the pwnedkeys base URL comes from env PWNEDKEYS_URL."""
+    """A Session from the shared options (--crtsh-url, --bugzilla-url, --cache-dir, --deadline,
+    --offline, --refresh); the pwnedkeys base URL comes from env PWNEDKEYS_URL, a deadline from
+    env CA_INCIDENTS_DEADLINE when --deadline is not given."""
     offline = bool(getattr(args, "offline", False))
     refresh = bool(getattr(args, "refresh", False))
     if offline and refresh:
@@ -488,7 +721,16 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         "bugzilla": getattr(args, "bugzilla_url", None) or os.environ.get("BUGZILLA_URL"),
         "pwnedkeys": getattr(args, "pwnedkeys_url", None) or os.environ.get("PWNEDKEYS_URL"),
     }
+    deadline = getattr(args, "deadline", None)
+    if deadline is None and os.environ.get("CA_INCIDENTS_DEADLINE"):
+        try:
+            deadline = float(os.environ["CA_INCIDENTS_DEADLINE"])
+        except ValueError:
+            deadline = None
+        if deadline is not None and not deadline > 0:
+            deadline = None
     kwargs = dict(
+        deadline=deadline,
         cache_dir=getattr(args, "cache_dir", None) or os.environ.get("CA_INCIDENTS_CACHE"),
         offline=offline,
         refresh=refresh,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..certificates import load_certificates
+from ..certificates import load_certificates, spki_der_by_hash
 from ..errors import InputError, Problem, UpstreamError
 from ..formats import TIME_DTYPE
 from ..inputs import KeyReuseInputs
@@ -41,13 +41,24 @@ def _cert_frames_from_downloads(items: list[tuple[bytes, dict]]) -> tuple[list[p
     return frames, problems
 
 
-def _local_cert_bytes(inputs: KeyReuseInputs) -> list[bytes]:
-    """The bytes of every local certificate file loaded, for their CRL Distribution Points."""
+def _local_cert_paths(inputs: KeyReuseInputs) -> list[Path]:
+    """Every local certificate file loaded (regular files only)."""
     out = []
     for path in dict.fromkeys(s.split("#block ")[0] for s in inputs.certificates["source"].astype(str)):
         p = Path(path)
         if p.is_file():
+            out.append(p)
+    return out
+
+
+def _local_cert_bytes(inputs: KeyReuseInputs) -> list[bytes]:
+    """The bytes of every local certificate file loaded, for their CRL Distribution Points."""
+    out = []
+    for p in _local_cert_paths(inputs):
+        try:
             out.append(p.read_bytes())
+        except OSError:
+            continue  # unreadable now: the loader reported it when it could not read it
     return out
 
 
@@ -174,7 +185,11 @@ def add_network_inputs(
 
     comp = empty_compromised_keys()
     if getattr(args, "pwnedkeys", False):
-        comp, probs = pwnedkeys.check_pwnedkeys(session, certs["spki_sha256"].dropna().unique().tolist())
+        # The keys themselves, so each attestation's signature is checked against its own key.
+        keys = spki_der_by_hash([*_local_cert_paths(inputs), *downloaded])
+        comp, probs = pwnedkeys.check_pwnedkeys(
+            session, certs["spki_sha256"].dropna().unique().tolist(), keys=keys
+        )
         problems.extend(probs)
         new_inputs.append(
             {"kind": "pwnedkeys", "path_or_url": session.base_url("pwnedkeys"), "entries": int(len(comp))}
