@@ -25,6 +25,7 @@ SHARED = {
     "--pwnedkeys-url",
     "--crtsh-db",
     "--cache-dir",
+    "--deadline",
     "--offline",
     "--refresh",
 }

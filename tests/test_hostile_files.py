@@ -396,12 +396,13 @@ def test_appendix_csv_neutralises_hostile_names(tmp_path, capsys):
 
 
 def test_violations_csv_neutralises_hostile_text():
-    from analysis.commands.keyreuse import VIOLATION_CSV_COLUMNS, write_violations_csv
+    from analysis.commands.keyreuse import write_violations_csv
+    from analysis.keyreuse import VIOLATION_FIELDS as VIOLATION_CSV_COLUMNS
 
     class Findings:
         def to_dict(self):
             row = {c: "" for c in VIOLATION_CSV_COLUMNS}
-            row.update({"issuer_dn": "@evil", "compromise_source": "=cmd|' /C calc'!A0", "serial": "1f"})
+            row.update({"issuer_dn": "@evil", "compromise_source": "=1+2", "serial": "1f"})
             return {"violations": [row]}
 
     buf = io.StringIO()
@@ -409,7 +410,7 @@ def test_violations_csv_neutralises_hostile_text():
     (row,) = list(csv.DictReader(io.StringIO(buf.getvalue())))
     assert (row["issuer_dn"], row["compromise_source"], row["serial"]) == (
         "'@evil",
-        "'=cmd|' /C calc'!A0",
+        "'=1+2",
         "1f",
     )
 

@@ -112,7 +112,7 @@ def test_backoff_waits_count_against_the_deadline(upstream, tmp_path):
 
 def test_gzip_bomb_stops_at_the_cap(upstream, tmp_path):
     # 64 MiB of JSON whitespace in ~64 KB of gzip; the cap for searches is set to 4 MiB.
-    session = make_session(upstream, tmp_path / "cache", max_bytes={"search": 4 * MiB})
+    session = make_session(upstream, tmp_path / "cache", max_bytes={"search": 4 * MiB}, timeout=(2.0, 10.0))
     with pytest.raises(UpstreamError) as err:
         crtsh(session, upstream, "bomb.example")
     assert "larger than 4 MiB after decompression" in str(err.value)
