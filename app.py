@@ -17,7 +17,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import streamlit as st  # noqa: E402
 
 from analysis import app_data  # noqa: E402
-from app_pages import _data  # noqa: E402
+from app_pages import _data, _url  # noqa: E402
 
 st.set_page_config(page_title="ca-incidents", page_icon="🔑", layout="wide")
 
@@ -38,6 +38,14 @@ def _label(key: str) -> str:
 
 with st.sidebar:
     keys = _data.dataset_keys()
+    # The URL (?dataset=...&scope=...) chooses the view on a reload or a shared link.
+    _url.restore(
+        "_url_app",
+        {
+            "dataset": (_data.DATASET_STATE, _url.one_of(keys)),
+            "scope": (_data.SCOPE_STATE, _url.one_of(["global", "issuer"])),
+        },
+    )
     if st.session_state.get(_data.DATASET_STATE) not in keys:
         st.session_state[_data.DATASET_STATE] = app_data.DEMO
     st.selectbox(
@@ -56,6 +64,9 @@ with st.sidebar:
         "the issuing CA's own.",
     )
     ds = _data.current_dataset()
+    _url.publish(
+        {"dataset": ds.key, "scope": None if _data.current_scope() == "global" else _data.current_scope()}
+    )
     st.caption(
         f"Analysed as of {ds.as_of}" if ds.as_of else "Analysed as of now (UTC)",
         help="'Remaining valid' means neither revoked nor expired at this time.",

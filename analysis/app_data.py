@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import uploads
@@ -358,8 +359,12 @@ FIGURES = (
 )
 
 
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
 def _n(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    return plural(n, word)
 
 
 def overview(findings, refused: Iterable[Mapping] = ()) -> dict:
@@ -377,11 +382,15 @@ def overview(findings, refused: Iterable[Mapping] = ()) -> dict:
         )
     else:
         sentence = (
-            f"{s['compromised_keys']:,} keys are on record as compromised (a keyCompromise revocation or a "
-            f"compromised-keys list). {s['issuances_with_compromised_keys']:,} certificates carry those keys, "
+            f"{plural(s['compromised_keys'], 'key')} {_are(s['compromised_keys'])} on record as compromised (a "
+            f"keyCompromise revocation or a compromised-keys list). "
+            f"{plural(s['issuances_with_compromised_keys'], 'certificate')} "
+            f"{'carries' if s['issuances_with_compromised_keys'] == 1 else 'carry'} "
+            f"{'that key' if s['compromised_keys'] == 1 else 'those keys'}, "
             f"{s['violating_issuances']:,} of them issued after the key's compromise time; "
-            f"{s['revocation_delays']:,} were revoked more than 24 hours after they should have been, and "
-            f"{s['remaining_valid']:,} were still valid as of {as_of}. "
+            f"{s['revocation_delays']:,} {'was' if s['revocation_delays'] == 1 else 'were'} revoked more than "
+            f"24 hours after {'it' if s['revocation_delays'] == 1 else 'they'} should have been, and "
+            f"{s['remaining_valid']:,} {'was' if s['remaining_valid'] == 1 else 'were'} still valid as of {as_of}. "
             "These are leads for review, not verdicts: a keyCompromise reason does not prove the CA was "
             "told through its own problem-reporting procedure."
         )
@@ -396,8 +405,62 @@ def overview(findings, refused: Iterable[Mapping] = ()) -> dict:
     }
 
 
+# The one marker for "no value" in every table the pages show (not None, <NA>, nan or "").
+EMPTY = "—"
+
+
 def _utc_text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: None if pd.isna(v) else format_time(v))
+    return series.map(lambda v: EMPTY if pd.isna(v) else format_time(v)).astype(object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Text with `EMPTY` for a missing value."""
+    return series.map(
+        lambda v: EMPTY if v is None or (not isinstance(v, str) and pd.isna(v)) or v == "" else str(v)
+    )
+
+
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as the pages show it, with `EMPTY` as the one marker for a missing value.
+
+    Text columns: None, NaN, <NA> and "" become `EMPTY`. Whole-number columns with gaps become
+    text (a nullable integer column would show "None" or "<NA>"). Yes/no columns with gaps become
+    "yes" / "no" / `EMPTY`. Complete numeric and boolean columns are left for the page to format.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        missing = s.isna()
+        if pd.api.types.is_bool_dtype(s) and not missing.any():
+            continue
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            if not missing.any():
+                continue
+            out[col] = s.map(
+                lambda v: EMPTY if pd.isna(v) else f"{int(v)}" if float(v).is_integer() else f"{v}"
+            )
+            continue
+        values = s[~missing]
+        if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
+            out[col] = s.map(
+                lambda v: (
+                    EMPTY
+                    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v))
+                    else ("yes" if v else "no")
+                )
+            )
+            continue
+        out[col] = s.astype(object).map(
+            lambda v: (
+                EMPTY if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) or v == "" else v
+            )
+        )
+    return out
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 certificate``, ``2 certificates``, ``1,234 keys`` (`words` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def _join_names(value: object) -> str:
@@ -416,15 +479,15 @@ def key_table(findings, *, compromised_only: bool = False) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "SPKI SHA-256": k["spki_sha256"].astype(str),
-            "Key type": k["key_type"].astype(str),
+            "Key type": _text(k["key_type"]),
             "Issuances": k["issuances"].astype(int),
             "Issued after compromise": k["issued_after_compromise"].astype(int),
             "Revoked late": k["revocation_delays"].astype(int),
             "Compromised at (UTC)": _utc_text(k["compromised_at"]),
-            "Compromise source": k["compromise_source"].map(short_source),
+            "Compromise source": _text(k["compromise_source"].map(short_source)),
             "First issued (UTC)": _utc_text(k["first_issued"]),
             "Last issued (UTC)": _utc_text(k["last_issued"]),
-            "Issuers": k["issuers"].map(_join_names),
+            "Issuers": _text(k["issuers"].map(_join_names)),
             "Compromised": k["key_compromised"].astype(bool),
         }
     )
@@ -440,8 +503,8 @@ def key_choices(findings, *, compromised_only: bool = True, limit: int = 500) ->
     return [
         (
             r.spki_sha256,
-            f"{r.spki_sha256[:16]}… {r.key_type}: {int(r.issuances)} certificates, "
-            f"{int(r.issued_after_compromise)} after compromise",
+            f"{r.spki_sha256[:16]}… {r.key_type}: {plural(int(r.issuances), 'certificate')}, "
+            f"{int(r.issued_after_compromise):,} after compromise",
         )
         for r in k.itertuples()
     ]
@@ -454,17 +517,17 @@ def key_certificates(findings, spki: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Serial": sub["serial"].astype(str),
+            "crt.sh": _text(sub["crtsh_url"]),
             "Issued (UTC)": _utc_text(sub["issued_at"]),
             "Expires (UTC)": _utc_text(sub["not_after"]),
-            "Revoked (UTC)": _utc_text(sub["revoked_at"]).fillna("not revoked"),
-            "Reason": sub["revocation_reason"].astype("string").fillna(""),
+            "Revoked (UTC)": _utc_text(sub["revoked_at"]).replace(EMPTY, "not revoked"),
+            "Reason": _text(sub["revocation_reason"]),
             "After compromise": sub["violation"].astype(bool),
             "Revoked late": sub["revocation_delay"].astype(bool),
             "Still valid": sub["remaining_valid"].astype(bool),
-            "crt.sh": sub["crtsh_url"].astype(str),
-            "Subject CN": sub["subject_cn"].astype("string").fillna(""),
-            "Issue time from": sub["issue_time_basis"].astype(str),
-            "Issuer": sub["issuer_dn"].astype(str),
+            "Subject CN": _text(sub["subject_cn"]),
+            "Issue time from": _text(sub["issue_time_basis"]),
+            "Issuer": _text(sub["issuer_dn"]),
         }
     ).reset_index(drop=True)
 
@@ -498,16 +561,17 @@ def events_table(ev: pd.DataFrame) -> pd.DataFrame:
     stated = ev["stated"].astype("string").fillna("") + ev["inferred_year"].map(
         {True: " (year inferred)"}
     ).astype("string").fillna("")
+    stated = _text(stated.astype(object).where(is_report, ""))
     return pd.DataFrame(
         {
             "When (UTC)": _utc_text(ev["time"]),
-            "As stated": stated.where(is_report, ""),
+            "As stated": stated,
             "Source": is_report.map({True: "report", False: "data"}),
             "Event": ev["kind"].astype(str),
-            "Key": ev["key"].astype("string").str.slice(0, 12).fillna(""),
-            "Detail": ev["text"].astype(str),
-            "Certificate": ev["certificate"].astype("string").fillna(""),
-            "From": ev["source"].map(short_source),
+            "Key": _text(ev["key"].astype("string").str.slice(0, 12)),
+            "Detail": _text(ev["text"]),
+            "Certificate": _text(ev["certificate"]),
+            "From": _text(ev["source"].map(short_source)),
         }
     ).reset_index(drop=True)
 
@@ -683,14 +747,19 @@ def filter_bugs(
 
 
 def bug_table(bugs: pd.DataFrame, bugzilla_url: str = "https://bugzilla.mozilla.org") -> pd.DataFrame:
+    """One row per bug: "Bug" is its Bugzilla link (the page shows the bug number as the link's
+    text, never a bare "open"), "Status" has the resolution beside it ("RESOLVED FIXED")."""
+    ids = bugs["id"].astype(int).astype(str)
+    status = bugs["status"].fillna("").astype(str)
+    if "resolution" in bugs.columns:
+        status = (status + " " + bugs["resolution"].fillna("").astype(str)).str.strip()
     return pd.DataFrame(
         {
-            "Bug": bugs["id"].astype(int),
-            "Link": bugzilla_url + "/show_bug.cgi?id=" + bugs["id"].astype(int).astype(str),
-            "Summary": bugs["summary"].astype(str),
+            "Bug": bugzilla_url + "/show_bug.cgi?id=" + ids,
+            "Status": status.replace("", EMPTY),
+            "Summary": bugs["summary"].fillna("").astype(str),
             "CA": bugs["cas"].map(lambda v: ", ".join(v) if len(v) else "unknown"),
-            "Tags": bugs["tags"].map(lambda v: ", ".join(v)),
-            "Status": bugs["status"].astype(str),
+            "Tags": bugs["tags"].map(lambda v: ", ".join(v) or EMPTY),
             "Created (UTC)": _utc_text(bugs["creation_time"]),
             "Resolved (UTC)": _utc_text(bugs["resolved_at"]),
         }
@@ -699,9 +768,11 @@ def bug_table(bugs: pd.DataFrame, bugzilla_url: str = "https://bugzilla.mozilla.
 
 def problems_frame(problems: Iterable[Problem | Mapping]) -> pd.DataFrame:
     rows = [p.to_dict() if isinstance(p, Problem) else dict(p) for p in problems]
-    return pd.DataFrame(
-        [{"Input": r.get("input"), "Where": r.get("position"), "Reason": r.get("reason")} for r in rows],
-        columns=["Input", "Where", "Reason"],
+    return for_display(
+        pd.DataFrame(
+            [{"Input": r.get("input"), "Where": r.get("position"), "Reason": r.get("reason")} for r in rows],
+            columns=["Input", "Where", "Reason"],
+        )
     )
 
 
@@ -773,11 +844,33 @@ def corpus_views_filtered(
     if dl is not None and len(dl):
         judged = dl[dl["outcome"].isin(["kept", "missed"])]
         share = float((judged["outcome"] == "kept").mean()) if len(judged) else None
+    n_closed = int((~sub["is_open"]).sum())
+    if not ttc.empty:
+        median_reason = None
+    elif n_closed == 0:
+        median_reason = "no bug in this selection is closed"
+    else:
+        median_reason = (
+            f"{_n(n_closed, 'closed bug')} but none with a resolution time the data gives "
+            "(cf_last_resolved or the history), or only INVALID/DUPLICATE ones"
+        )
+    if dl is None or not len(dl):
+        deadline_reason = (
+            "deadlines are judged from comments, and no bug in this selection has its comments loaded"
+        )
+    elif share is None:
+        deadline_reason = (
+            "no rule could be judged kept or missed yet (all pending, not applicable or unknown)"
+        )
+    else:
+        deadline_reason = None
     out = {
         "n": int(len(sub)),
         "open": int(sub["is_open"].sum()),
         "median_days": None if ttc.empty else float(ttc["days"].median()),
+        "median_reason": median_reason,
         "deadline_share": share,
+        "deadline_reason": deadline_reason,
         "has_deadlines": dl is not None and len(dl) > 0,
     }
     if sub.empty:
@@ -795,19 +888,20 @@ def corpus_views_filtered(
             "deadline_spec": charts.deadline_adherence(dl).to_dict() if out["has_deadlines"] else None,
             "deadlines": None
             if not out["has_deadlines"]
-            else dl.rename(
-                columns={"bug_id": "Bug", "rule": "Rule", "outcome": "Outcome", "detail": "Detail"}
+            else for_display(
+                dl.rename(columns={"bug_id": "Bug", "rule": "Rule", "outcome": "Outcome", "detail": "Detail"})
             ),
-            "bugs": bug_table(sub),
+            "bugs": for_display(bug_table(sub)),
         }
     )
     return out
 
 
 def corpus_filters(views: CorpusViews) -> dict:
-    """The filter choices: years, CAs, tags present in the corpus."""
+    """The filter choices (years, CAs, tags present in the corpus) and the time it is judged at."""
     bugs = views.bugs
     return {
+        "as_of": views.summary.get("as_of"),
         "years": sorted(int(y) for y in bugs["year"].dropna().unique()),
         "cas": sorted({c for v in bugs["cas"] for c in (v if len(v) else ["unknown"])}, key=str.casefold),
         "tags": sorted({t for v in bugs["tags"] for t in v}),

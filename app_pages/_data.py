@@ -75,7 +75,9 @@ def issuance_chart_spec(key: str, fingerprint: str, scope: str) -> dict:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def key_table(key: str, fingerprint: str, scope: str, compromised_only: bool):
-    return app_data.key_table(findings(key, fingerprint, scope), compromised_only=compromised_only)
+    return app_data.for_display(
+        app_data.key_table(findings(key, fingerprint, scope), compromised_only=compromised_only)
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -85,7 +87,7 @@ def key_choices(key: str, fingerprint: str, scope: str, compromised_only: bool):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def key_certificates(key: str, fingerprint: str, scope: str, spki: str):
-    return app_data.key_certificates(findings(key, fingerprint, scope), spki)
+    return app_data.for_display(app_data.key_certificates(findings(key, fingerprint, scope), spki))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -112,7 +114,7 @@ def timeline(key: str, fingerprint: str, scope: str, spkis: tuple[str, ...], wit
     n_report = int((ev["kind"] == "report").sum())
     return {
         "spec": charts.key_timeline(ev).to_dict(),
-        "table": app_data.events_table(ev),
+        "table": app_data.for_display(app_data.events_table(ev)),
         "zone": app_data.report_zone(rep_dict),
         "n_events": int(len(ev)) - n_report,
         "n_report": n_report,
@@ -133,9 +135,9 @@ def report_views(key: str, fingerprint: str, scope: str) -> dict:
     rep = report(key, fingerprint)["report"]
     summary = overview(key, fingerprint, scope)["summary"]
     return {
-        "actions": app_data.action_items_table(rep),
-        "claims": app_data.claimed_vs_data(rep, summary),
-        "lint": app_data.lint_table(rep, summary) if rep is not None else None,
+        "actions": app_data.for_display(app_data.action_items_table(rep)),
+        "claims": app_data.for_display(app_data.claimed_vs_data(rep, summary)),
+        "lint": app_data.for_display(app_data.lint_table(rep, summary)) if rep is not None else None,
     }
 
 
@@ -148,7 +150,7 @@ def closure_draft(key: str, fingerprint: str, scope: str) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def lint_text(text: str, key: str, fingerprint: str, scope: str):
-    return app_data.lint_text(text, overview(key, fingerprint, scope)["summary"])
+    return app_data.for_display(app_data.lint_text(text, overview(key, fingerprint, scope)["summary"]))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

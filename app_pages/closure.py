@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis import app_data
 from app_pages import _data
 
 ds = _data.current_dataset()
@@ -20,21 +21,29 @@ draft = _data.closure_draft(*args)
 if draft["attestation"]:
     st.success("Every action item is Complete or Canceled, so the draft ends with the closure attestation.")
 elif draft["open_items"]:
+    n_open = len(draft["open_items"])
     st.warning(
-        f"{len(draft['open_items'])} action items are not Complete or Canceled, so the draft does not carry "
-        "the closure attestation. Finish them (and update the report) before requesting closure."
+        f"{app_data.plural(n_open, 'action item')} {'is' if n_open == 1 else 'are'} not Complete or "
+        "Canceled, so the draft does not carry the closure attestation. Finish them (and update the "
+        "report) before requesting closure."
     )
 else:
     st.warning("No action items were found, so the draft does not carry the closure attestation.")
 
 text_key = f"closure_text::{ds.key}::{ds.fingerprint}::{args[2]}"
-if st.button("Reset to the draft", key="closure_reset"):
+# The text area takes its value from session state only (a default as well logs a warning).
+st.session_state.setdefault(text_key, draft["markdown"])
+
+
+def _reset() -> None:
     st.session_state[text_key] = draft["markdown"]
+
+
+st.button("Reset to the draft", key="closure_reset", on_click=_reset)
 left, right = st.columns(2)
 with left:
     text = st.text_area(
         "Closure summary (markdown, editable)",
-        value=draft["markdown"],
         height=480,
         key=text_key,
         help="Drafted from the report's own words and the data's counts. Edit freely; the preview and lint "
@@ -51,8 +60,10 @@ if lint.empty:
     st.success("No lint findings for this text.")
 else:
     n_err = int((lint["Severity"] == "error").sum())
-    st.markdown(f"**{n_err} errors, {len(lint) - n_err} warnings or notices**")
-    st.dataframe(lint, hide_index=True, key="closure_lint")
+    st.markdown(
+        f"**{app_data.plural(n_err, 'error')}, {app_data.plural(len(lint) - n_err, 'warning or notice', 'warnings or notices')}**"
+    )
+    st.dataframe(lint, hide_index=True, key="closure_lint", width="stretch")
 
 st.subheader("Downloads")
 c1, c2 = st.columns(2)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _data
+from analysis import app_data
+from app_pages import _data, _url
 
 ds = _data.current_dataset()
 args = _data.ds_args(ds)
 st.title("Keys")
 st.caption(f"{ds.label}. One row per subject public key (SPKI SHA-256). Times are UTC.")
 
-only = st.toggle("Compromised keys only", value=True, key="keys_only_compromised")
+_url.restore(
+    "_url_keys",
+    {
+        "keys": ("keys_only_compromised", lambda v: {"all": False, "compromised": True}.get(v[0])),
+        "key": ("keys_selected", lambda v: v[0] if len(v[0]) == 64 else None),
+    },
+)
+st.session_state.setdefault("keys_only_compromised", True)
+only = st.toggle("Compromised keys only", key="keys_only_compromised")
 table = _data.key_table(*args, only)
 if table.empty:
     if only:
@@ -22,28 +31,31 @@ if table.empty:
 
 
 def _row_chosen(spkis: list[str] = table["SPKI SHA-256"].tolist()) -> None:  # noqa: B006 - this run's rows
-    # Runs before the next script run: a clicked row becomes the key chosen below.
-    rows = st.session_state["keys_table"].selection.rows
+    # Runs before the next script run: a clicked row (its checkbox or any of its cells) becomes the
+    # key chosen below.
+    sel = st.session_state["keys_table"].selection
+    rows = list(sel.rows) or [cell[0] for cell in sel.cells]
     if rows and rows[0] < len(spkis):
         st.session_state["keys_selected"] = spkis[rows[0]]
 
 
-st.markdown(
-    f"**{len(table):,} {'compromised ' if only else ''}keys**. Click a row to list its certificates below."
-)
+noun = "compromised key" if only else "key"
+st.markdown(f"**{app_data.plural(len(table), noun)}**. Click a row to list its certificates below.")
 st.dataframe(
     table,
     hide_index=True,
+    width="stretch",
     column_config={
-        "SPKI SHA-256": st.column_config.TextColumn(width="medium"),
+        "SPKI SHA-256": st.column_config.TextColumn(width="large"),
         "Issuances": st.column_config.NumberColumn(format="%d"),
         "Issued after compromise": st.column_config.NumberColumn(format="%d"),
         "Revoked late": st.column_config.NumberColumn(format="%d", help="Revoked more than 24 h late"),
-        "Compromise source": st.column_config.TextColumn(width="medium"),
+        "Compromise source": st.column_config.TextColumn(width="large"),
+        "Issuers": st.column_config.TextColumn(width="large"),
     },
     key="keys_table",
     on_select=_row_chosen,
-    selection_mode="single-row",
+    selection_mode=["single-row", "single-cell"],
 )
 
 choices = _data.key_choices(*args, only)
@@ -61,15 +73,23 @@ spki = st.selectbox(
     format_func=lambda s: labels.get(s, s),
     key="keys_selected",
 )
+_url.publish({"keys": None if only else "all", "key": spki or None})
 if spki:
     certs = _data.key_certificates(*args, spki)
-    st.markdown(f"**{len(certs)} certificates on key `{spki}`**")
+    st.markdown(f"**{app_data.plural(len(certs), 'certificate')} on key `{spki}`**")
     st.dataframe(
         certs,
         hide_index=True,
+        width="stretch",
         column_config={
-            "crt.sh": st.column_config.LinkColumn("crt.sh", display_text="open"),
-            "Serial": st.column_config.TextColumn(width="medium"),
+            "Serial": st.column_config.TextColumn(width="large"),
+            "crt.sh": st.column_config.LinkColumn(
+                "crt.sh",
+                display_text=r"sha256=([0-9a-f]{12})",
+                help="The certificate on crt.sh (SHA-256 prefix)",
+            ),
+            "Reason": st.column_config.TextColumn(width="medium"),
+            "Issuer": st.column_config.TextColumn(width="large"),
         },
         key="keys_certs",
     )

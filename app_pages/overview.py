@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis import app_data
 from app_pages import _data
 from app_pages._figures import figure
 
@@ -41,26 +42,22 @@ with c2:
     label = f"Skipped inputs ({len(ov['problems'])})"
     with st.expander(label, expanded=bool(ov["problems"])):
         if ov["problems"]:
-            st.dataframe(
-                [
-                    {"Input": p["input"], "Where": p["position"], "Reason": p["reason"]}
-                    for p in ov["problems"]
-                ],
-                hide_index=True,
-            )
+            st.dataframe(app_data.problems_frame(ov["problems"]), hide_index=True, width="stretch")
         else:
             st.write("Every input was read.")
 if ov["listed_without"]:
+    n = len(ov["listed_without"])
     st.info(
-        f"{len(ov['listed_without'])} keys listed as compromised have no loaded certificate: "
-        "fetch their certificates from crt.sh on the Data page."
+        f"{app_data.plural(n, 'key')} listed as compromised {'has' if n == 1 else 'have'} no loaded "
+        "certificate: fetch their certificates from crt.sh on the Data page."
     )
 
 s = ov["summary"]
 st.caption(
-    f"{s['certificate_entries']:,} certificate entries read ({s['distinct_certificates']:,} distinct), "
-    f"{s['issuances']:,} issuances on {s['distinct_keys']:,} keys; "
-    f"{s['reused_compromised_keys']:,} compromised keys were used again after their compromise."
+    f"{app_data.plural(s['certificate_entries'], 'certificate entry', 'certificate entries')} read "
+    f"({s['distinct_certificates']:,} distinct), {app_data.plural(s['issuances'], 'issuance')} on "
+    f"{app_data.plural(s['distinct_keys'], 'key')}; {app_data.plural(s['reused_compromised_keys'], 'compromised key')} "
+    f"{'was' if s['reused_compromised_keys'] == 1 else 'were'} used again after {'its' if s['reused_compromised_keys'] == 1 else 'their'} compromise."
 )
 c1, c2 = st.columns(2)
 c1.download_button(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis import app_data
 from app_pages import _data
 
 ds = _data.current_dataset()
@@ -25,8 +26,9 @@ views = _data.report_views(*args)
 kind = rep.get("kind") or "not recognised"
 files = ds.files("report")
 st.caption(
-    f"{files[0].name}: {kind} report, {len(rep.get('sections', {}))} sections, "
-    f"{len(rep.get('timeline', []))} timeline rows, {len(rep.get('action_items', []))} action items"
+    f"{files[0].name}: {kind} report, {app_data.plural(len(rep.get('sections', {})), 'section')}, "
+    f"{app_data.plural(len(rep.get('timeline', [])), 'timeline row')}, "
+    f"{app_data.plural(len(rep.get('action_items', [])), 'action item')}"
 )
 
 lint = views["lint"]
@@ -40,8 +42,10 @@ elif lint.empty:
     )
 else:
     n_err = int((lint["Severity"] == "error").sum())
-    st.markdown(f"**{n_err} errors, {len(lint) - n_err} warnings or notices**")
-    st.dataframe(lint, hide_index=True, key="report_lint")
+    st.markdown(
+        f"**{app_data.plural(n_err, 'error')}, {app_data.plural(len(lint) - n_err, 'warning or notice', 'warnings or notices')}**"
+    )
+    st.dataframe(lint, hide_index=True, key="report_lint", width="stretch")
 
 st.subheader("Counts: the text against the data")
 claims = views["claims"]
@@ -51,12 +55,8 @@ else:
     st.dataframe(
         claims,
         hide_index=True,
-        column_config={
-            "Stated": st.column_config.NumberColumn(format="%d"),
-            "Data value": st.column_config.NumberColumn(format="%d"),
-            "Agrees": st.column_config.CheckboxColumn(),
-            "In the text": st.column_config.TextColumn(width="large"),
-        },
+        width="stretch",
+        column_config={"In the text": st.column_config.TextColumn(width="large")},
         key="report_claims",
     )
     st.caption(
@@ -69,7 +69,7 @@ actions = views["actions"]
 if actions.empty:
     st.write("No action items table was found.")
 else:
-    st.dataframe(actions, hide_index=True, key="report_actions")
+    st.dataframe(actions, hide_index=True, key="report_actions", width="stretch")
 
 st.subheader("Sections")
 for name, text in rep.get("sections", {}).items():
