@@ -53,15 +53,15 @@ def _iso(series: pd.Series) -> pd.Series:
     return s.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# Time units for time axes, finest first: (name, pandas floor, one step, label format, Vega interval,
-# tooltip time unit). A chart uses the finest unit that gives at most MAX_BARS periods over its span.
+# Time units for time axes, finest first: (name, pandas floor, one step, label format, pandas tick
+# frequency, tooltip time unit). A chart uses the finest unit that gives at most MAX_BARS periods over its span.
 TIME_UNITS = (
-    ("minute", "min", pd.Timedelta(minutes=1), "%Y-%m-%d %H:%M", "minute", "utcyearmonthdatehoursminutes"),
-    ("hour", "h", pd.Timedelta(hours=1), "%Y-%m-%d %H:00", "hour", "utcyearmonthdatehours"),
-    ("day", "D", pd.Timedelta(days=1), "%Y-%m-%d", "day", "utcyearmonthdate"),
-    ("week", "W", pd.Timedelta(weeks=1), "%Y-%m-%d", "week", "utcyearmonthdate"),
-    ("month", "M", pd.DateOffset(months=1), "%Y-%m", "month", "utcyearmonth"),
-    ("year", "Y", pd.DateOffset(years=1), "%Y", "year", "utcyear"),
+    ("minute", "min", pd.Timedelta(minutes=1), "%Y-%m-%d %H:%M", "min", "utcyearmonthdatehoursminutes"),
+    ("hour", "h", pd.Timedelta(hours=1), "%Y-%m-%d %H:00", "h", "utcyearmonthdatehours"),
+    ("day", "D", pd.Timedelta(days=1), "%Y-%m-%d", "D", "utcyearmonthdate"),
+    ("week", "W", pd.Timedelta(weeks=1), "%Y-%m-%d", "W-MON", "utcyearmonthdate"),
+    ("month", "M", pd.DateOffset(months=1), "%Y-%m", "MS", "utcyearmonth"),
+    ("year", "Y", pd.DateOffset(years=1), "%Y", "YS", "utcyear"),
 )
 MAX_BARS = 60
 MAX_TICKS = 12
@@ -104,18 +104,25 @@ def floor_to(times: pd.Series, unit: tuple) -> pd.Series:
     return out.dt.tz_localize("UTC")
 
 
-def _time_axis(title: str, unit: tuple | None = None, periods: int = 1) -> alt.Axis:
-    """A UTC time axis labelled in `unit` (one tick per unit, or per several when there are many),
-    so a span of seconds is not drawn as a second-by-second axis and months are not repeated."""
-    if unit is None:
+def _time_axis(
+    title: str, unit: tuple | None = None, lo: pd.Timestamp | None = None, hi: pd.Timestamp | None = None
+) -> alt.Axis:
+    """A UTC time axis labelled in `unit`, with ticks at whole units between `lo` and `hi` (every
+    unit, or every few when there are more than MAX_TICKS), so a span of seconds is not drawn as a
+    second-by-second axis and a month is not labelled twice. The ticks are explicit values: Vega's
+    own time-interval tick counts fail for minutes and hours (vega-scale 8)."""
+    if unit is None or lo is None or hi is None:
         return alt.Axis(title=title, labelOverlap=True, format="%Y-%m")
-    step = max(1, -(-periods // MAX_TICKS))
+    step = max(1, -(-_periods(lo, hi, unit) // MAX_TICKS))
+    start = floor_to(pd.Series([lo]), unit).iloc[0]
+    ticks = pd.date_range(start, hi, freq=f"{step}{unit[4]}")
+    ticks = ticks[ticks >= lo] if len(ticks[ticks >= lo]) else ticks
     # The scale is UTC, so the labels are UTC; formatType "utc" on top of it breaks the format.
     return alt.Axis(
         title=title,
         format=unit[3],
         labelOverlap=True,
-        tickCount={"interval": unit[4], "step": step},
+        values=[int(t.timestamp() * 1000) for t in ticks],
         labelAngle=0 if len(unit[3]) <= 8 else -30,
     )
 
@@ -195,7 +202,6 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
     bounds = floor_to(pd.Series([span.min(), span.max()]), unit)
     lo, hi = bounds.iloc[0] - step, bounds.iloc[1] + step * 2
     domain = [int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)]
-    periods = _periods(lo, hi, unit)
     # Explicit bar extents (period start to end): a local-time timeUnit on a UTC scale draws no bars.
     agg["period_end"] = _iso(agg["period"] + step)
     agg["period"] = _iso(agg["period"])
@@ -207,7 +213,7 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
                 "period:T",
                 title=f"Issue time ({word}, UTC)",
                 scale=alt.Scale(type="utc", domain=domain),
-                axis=_time_axis(f"Issue time ({word}, UTC)", unit, periods),
+                axis=_time_axis(f"Issue time ({word}, UTC)", unit, lo, hi),
             ),
             x2="period_end:T",
             y=alt.Y(
@@ -296,10 +302,16 @@ def key_timeline(
     all_times = pd.concat([data["time"], report["time"]], ignore_index=True)
     axis_unit = time_unit(all_times, max_periods=MAX_TICKS * 4)
     t_all = pd.to_datetime(all_times, utc=True)
-    axis = _time_axis(f"Time ({zone_note})", axis_unit, _periods(t_all.min(), t_all.max(), axis_unit))
+    first = floor_to(pd.Series([t_all.min()]), axis_unit).iloc[0]
+    last = floor_to(pd.Series([t_all.max()]), axis_unit).iloc[0] + axis_unit[2]
+    axis = _time_axis(f"Time ({zone_note})", axis_unit, first, last)
     budget = MAX_MARKS - len(report)
     freq, word = pick_bucket(ev["when"], ev["key"] + "|" + ev["event"], limit=max(budget, 100))
-    x_scale = alt.Scale(type="utc", padding=14)
+    # Whole units from the first event's to past the last one's: events a second apart (PKITS)
+    # sit on a minute axis instead of stretching one second across the chart.
+    x_scale = alt.Scale(
+        type="utc", padding=14, domain=[int(first.timestamp() * 1000), int(last.timestamp() * 1000)]
+    )
     layers = []
     domain = ["issuance", "issuance after compromise", "compromise time"]
     if len(ev):
@@ -367,8 +379,8 @@ def key_timeline(
     return alt.layer(*layers).properties(
         title=alt.Title(
             title,
-            subtitle=f"Purple dashed lines: the report's own timeline. Marks are grouped per {word}. "
-            "Drag to pan, scroll to zoom.",
+            subtitle=("Purple dashed lines: the report's own timeline. " if len(report) else "")
+            + f"Marks are grouped per {word}. Drag to pan, scroll to zoom.",
         ),
         # A step per key row: a fixed height with a discrete y axis collapses in Streamlit's renderer.
         height=alt.Step(26) if len(ev) else 120,
@@ -421,21 +433,26 @@ def bugs_per_category(
     counts: pd.DataFrame, category: str, *, title: str, label: str, top: int = 20
 ) -> alt.Chart:
     """Horizontal bars of bugs per `category` (`counts_by_ca` / `counts_by_tag`: total, open):
-    the `top` largest, then one "others (N)" bar for the rest (said in the subtitle); every bar
+    the `top` largest, then one "others (N)" bar for the rest, or only the subtitle's note when
+    that bar would dwarf the named ones; every bar
     has its name (one row each, names up to 40 characters) and its total at the end."""
     if counts.empty:
         return _empty(title, "No bugs match")
     c = top_with_others(counts, category, top)
+    sub = None
+    if len(counts) > top:
+        rest = int(c["total"].iloc[-1])
+        sub = f"Top {top} of {len(counts)}; the other {len(counts) - top} have {rest:,} bugs in all"
+        if rest > int(c["total"].iloc[:-1].max()):
+            # One bar for the rest would dwarf the named ones: the subtitle says it instead.
+            c = c.iloc[:-1]
+        else:
+            sub += " (the last bar)"
     long = c.assign(closed=c["total"] - c["open"]).melt(
         id_vars=category, value_vars=["closed", "open"], var_name="state", value_name="bugs"
     )
     long["bugs"] = long["bugs"].astype(int)
     order = c[category].tolist()
-    sub = (
-        f"Top {top} of {len(counts)}; the other {len(counts) - top} are summed in the last bar"
-        if len(counts) > top
-        else None
-    )
     y = alt.Y(
         f"{category}:N",
         title=label,

@@ -101,7 +101,8 @@ with st.form("data_upload", clear_on_submit=True, border=True):
     files = st.file_uploader(
         "Certificates (PEM/DER), CRLs, revocation CSV or incident xlsx, compromised keys, report text, bugs.json",
         accept_multiple_files=True,
-        type=["pem", "crt", "cer", "der", "crl", "csv", "tsv", "xlsx", "key", "md", "txt", "json"],
+        help="Any file name: what a file is comes from its content. What is none of these is refused "
+        "and listed below, with the reason the command line gives.",
         key="data_files",
     )
     kind = st.selectbox(
@@ -216,7 +217,13 @@ else:
 refused = app_data.refused_uploads(current)
 if refused:
     st.subheader(f"Refused uploads ({len(refused)})")
-    st.dataframe(app_data.problems_frame(refused), hide_index=True, key="data_refused", width="stretch")
+    st.dataframe(
+        app_data.problems_frame(refused),
+        hide_index=True,
+        key="data_refused",
+        width="stretch",
+        column_config={"Reason": st.column_config.TextColumn(width="large")},
+    )
     st.caption("Nothing of these files was saved. The Overview lists them among the skipped inputs.")
     if st.button("Clear this list", key="data_refused_clear"):
         app_data.clear_refusals(current)

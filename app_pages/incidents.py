@@ -112,7 +112,8 @@ if view == "Per year":
 elif view == "Per CA":
     st.vega_lite_chart(v["ca_spec"], width="stretch")
     st.caption(
-        "A bug whose title names several CAs counts for each. The last bar sums the CAs beyond the top 20."
+        "A bug whose title names several CAs counts for each. The subtitle says how many bugs the CAs "
+        "beyond the top 20 have."
     )
 elif view == "Per tag":
     st.vega_lite_chart(v["tag_spec"], width="stretch")

@@ -46,7 +46,8 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "SPKI SHA-256": st.column_config.TextColumn(width="large"),
+        # The whole hash (64 hex digits) stays in view while the other columns scroll.
+        "SPKI SHA-256": st.column_config.TextColumn(width=480, pinned=True),
         "Issuances": st.column_config.NumberColumn(format="%d"),
         "Issued after compromise": st.column_config.NumberColumn(format="%d"),
         "Revoked late": st.column_config.NumberColumn(format="%d", help="Revoked more than 24 h late"),
@@ -82,13 +83,13 @@ if spki:
         hide_index=True,
         width="stretch",
         column_config={
-            "Serial": st.column_config.TextColumn(width="large"),
+            "Serial": st.column_config.TextColumn(width=300, pinned=True),
             "crt.sh": st.column_config.LinkColumn(
                 "crt.sh",
                 display_text=r"sha256=([0-9a-f]{12})",
                 help="The certificate on crt.sh (SHA-256 prefix)",
             ),
-            "Reason": st.column_config.TextColumn(width="medium"),
+            "Reason": st.column_config.TextColumn(width=150),
             "Issuer": st.column_config.TextColumn(width="large"),
         },
         key="keys_certs",

@@ -41,8 +41,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+REALDATA = ROOT.parent / "shared" / "realdata"
+JUNK = b"MIIB this is not base64 at all\n" * 40  # a junk file that calls itself .pem
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def cache(tmp_path_factory):
+    """The dashboard's cache folder (its workspace is under it), shared by the server and the tests."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cache):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
@@ -50,7 +60,6 @@ def server(tmp_path_factory):
     except ImportError:
         _missing("the playwright Python package is not installed")
     port = _free_port()
-    cache = tmp_path_factory.mktemp("cache")
     env = {
         **os.environ,
         "CA_INCIDENTS_CACHE": str(cache),
@@ -157,7 +166,7 @@ def _shot(page, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-def test_every_page_upload_and_download(server, page):
+def test_every_page_upload_and_download(server, page, tmp_path):
     _open(page, server, "", "Certificates on compromised keys")
     # The figure cards (app_pages/_figures.py): a label, then the value as a level-2 heading.
     metrics = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] h2').all_inner_texts()
@@ -174,7 +183,8 @@ def test_every_page_upload_and_download(server, page):
     third = app_data.key_table(app_data.analyse(demo), compromised_only=True).iloc[2]
     grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     row_px = 35  # Streamlit's default row (and header) height
-    page.mouse.click(grid["x"] + 15, grid["y"] + row_px * 3 + row_px / 2)
+    # A click on a cell in the middle of the row (not the row's checkbox) picks the key.
+    page.mouse.click(grid["x"] + grid["width"] / 2, grid["y"] + row_px * 3 + row_px / 2)
     page.get_by_text(f"{third['Issuances']} certificates on key {third['SPKI SHA-256']}").wait_for()
     _settle(page)
     _shot(page, "2-keys")
@@ -215,6 +225,16 @@ def test_every_page_upload_and_download(server, page):
     page.get_by_text(f"Saved {PEM.name} as certs/{PEM.name}").wait_for()
     _settle(page)
     page.get_by_text("Files in this data set").first.wait_for()
+    # A junk file named like a certificate is refused with the loader's reason, and listed.
+    junk = tmp_path / "evil.pem"
+    junk.write_bytes(JUNK)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(junk))
+    page.get_by_text("evil.pem").first.wait_for()
+    page.get_by_role("button", name="Save to the data set").click()
+    page.get_by_text("Refused evil.pem: ").first.wait_for()
+    assert "neither PEM nor DER (junk file)" in page.get_by_text("Refused evil.pem: ").first.inner_text()
+    page.get_by_text("Refused uploads (1)").wait_for()  # listed below the files (a canvas table)
+    _settle(page)
     _shot(page, "7-data")
 
     # The upload is in the workspace and the other pages now show it (same session: client-side nav).
@@ -223,9 +243,60 @@ def test_every_page_upload_and_download(server, page):
     _settle(page)
     loaded = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Certificates loaded")
     assert loaded.locator("h2").inner_text().strip() == "1"
+    page.get_by_text("Skipped inputs (1)").first.wait_for()  # the refused upload
     _shot(page, "8-overview-uploaded")
     # An offline dashboard: no font, icon or chart library is fetched from the internet (a
     # `:material/...:` page icon made the browser fetch the favicon from fonts.gstatic.com).
+    assert EXTERNAL == []
+
+
+PAGES = [
+    ("", "Overview"),
+    ("keys", "Keys"),
+    ("timeline", "Timeline"),
+    ("report", "Incident report"),
+    ("closure", "Closure summary"),
+    ("incidents", "Incidents"),
+    ("data", "Data sets"),
+]
+
+
+def _realdata_sets(cache: Path, monkeypatch) -> None:
+    """Two workspace data sets from ../shared/realdata: the 1,688-bug CA compliance corpus, and
+    the PKITS certificates with their CRLs (keyCompromise entries dated 2010-01-01 08:30 UTC)."""
+    if not REALDATA.is_dir():
+        _missing(f"{REALDATA} is not there (the shared real data)")
+    from analysis import app_data
+
+    monkeypatch.setenv("CA_INCIDENTS_CACHE", str(cache))
+    corpus = app_data.create_dataset("real-corpus")
+    bugs = REALDATA / "bugzilla" / "ca_compliance_bugs_2026-03-15.json"
+    app_data.save_upload(corpus, bugs.name, bugs.read_bytes())
+    pkits = app_data.create_dataset("pkits")
+    for f in sorted((REALDATA / "crls" / "pkits_related_certs").iterdir()):
+        app_data.save_upload(pkits, f.name, f.read_bytes())
+    for f in sorted((REALDATA / "crls" / "pkits").iterdir()):
+        app_data.save_upload(pkits, f.name, f.read_bytes())
+
+
+def test_every_page_on_real_data(server, page, cache, monkeypatch):
+    """Every page at 1400x1000 on the real corpus and on PKITS, opened by link (?dataset=...)."""
+    _realdata_sets(cache, monkeypatch)
+    for dataset in ("real-corpus", "pkits"):
+        for path, marker in PAGES:
+            _open(page, server, f"{path}?dataset={dataset}", marker)
+            chosen = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_html()
+            assert f"Workspace: {dataset}" in chosen  # the link chose the data set
+            if path == "incidents" and dataset == "real-corpus":
+                page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+                text = page.locator('[data-testid="stMain"]').inner_text()
+                assert "1,688 bugs" in text and "Judged as of" in text
+                page.get_by_text("Per CA", exact=True).click()
+                _settle(page)
+                page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+                assert "view=Per+CA" in page.url or "view=Per%20CA" in page.url  # the view is in the link
+                _shot(page, f"{dataset}-incidents-per-ca")
+            _shot(page, f"{dataset}-{path or 'overview'}")
     assert EXTERNAL == []
 
 

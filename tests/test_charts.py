@@ -145,9 +145,16 @@ def test_corpus_charts_by_hand():
     counts = pd.DataFrame({"ca": [f"CA {i}" for i in range(30)], "total": range(30, 0, -1), "open": [0] * 30})
     spec = charts.bugs_per_category(counts, "ca", title="Bugs per CA", label="CA", top=25).to_dict()
     rows = next(iter(spec["datasets"].values()))
-    # 25 named bars and one "others (5)" bar summing the last five (5+4+3+2+1 = 15 bugs)
+    # 25 named bars and one "others (5)" bar summing the last five (5+4+3+2+1 = 15 bugs, less than
+    # the largest bar's 30, so it is drawn)
     assert len({r["ca"] for r in rows}) == 26 and "Top 25 of 30" in str(spec)
     assert sum(r["bugs"] for r in rows if r["ca"] == "others (5)") == 15
+    assert "the other 5 have 15 bugs in all (the last bar)" in str(spec)
+    # 20 CAs with 1 bug each and 100 more with 1 each: the rest (100) would dwarf the bars of 1
+    many = pd.DataFrame({"ca": [f"CA {i:03}" for i in range(120)], "total": [1] * 120, "open": [0] * 120})
+    spec = charts.bugs_per_category(many, "ca", title="Bugs per CA", label="CA").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len({r["ca"] for r in rows}) == 20 and "the other 100 have 100 bugs in all" in str(spec)
     dl = pd.DataFrame({"bug_id": [1, 2, 3], "rule": ["r", "r", "s"], "outcome": ["kept", "missed", "kept"]})
     rows = next(iter(charts.deadline_adherence(dl).to_dict()["datasets"].values()))
     assert sorted((r["rule"], r["outcome"], r["bugs"]) for r in rows) == [
@@ -190,7 +197,9 @@ def test_a_span_of_seconds_gets_a_minute_axis_and_whole_counts():
     )
     spec = charts.issuance_over_time(iss).to_dict()
     x, y = _axis(spec, "x"), _axis(spec, "y")
-    assert x["tickCount"] == {"interval": "minute", "step": 1} and x["format"] == "%Y-%m-%d %H:%M"
+    # Domain one minute either side (08:29 .. 08:32): a tick on each whole minute, labelled to the minute.
+    ticks = [pd.Timestamp(v, unit="ms", tz="UTC").strftime("%H:%M:%S") for v in x["values"]]
+    assert ticks == ["08:29:00", "08:30:00", "08:31:00", "08:32:00"] and x["format"] == "%Y-%m-%d %H:%M"
     assert y["tickMinStep"] == 1 and y["format"] == "d"
     bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
     assert [(r["period"], r["certificates"]) for r in bars] == [("2010-01-01T08:30:00Z", 4)]
@@ -215,3 +224,69 @@ def test_category_bars_are_each_labelled_with_whole_number_ticks():
         ("Sectigo", 2),
         ("DigiCert", 1),
     ]
+
+
+def _render(chart) -> str:
+    """The chart drawn by Vega itself (vl-convert: no browser, no network): SVG text."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_dict())
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2010-01-01T08:30:00Z"] * 4,  # PKITS: every certificate in the same second
+        ["2024-10-26T00:00Z", "2024-10-27T12:00Z"],  # hours
+        ["2024-10-01", "2024-11-15"],  # days
+        ["2024-01-01", "2024-12-31"],  # weeks
+        ["2018-12-24", "2024-10-31"],  # months
+        ["2014-03-26", "2026-03-15"],  # years
+    ],
+)
+def test_every_time_unit_draws(times):
+    t = pd.Series(pd.to_datetime(times, utc=True))
+    n = len(t)
+    iss = pd.DataFrame(
+        {
+            "spki_sha256": [f"{i:064x}" for i in range(n)],
+            "issued_at": t,
+            "compromised_at": pd.Series([t.iloc[0]] + [pd.NaT] * (n - 1), dtype="datetime64[ns, UTC]"),
+            "key_compromised": [True] + [False] * (n - 1),
+            "violation": [False] * n,
+        }
+    )
+    unit = charts.time_unit(t)[0]
+    svg = _render(charts.issuance_over_time(iss))
+    assert f"Certificates per {unit}" in svg and f"Issue time ({unit}, UTC)" in svg
+
+
+def test_the_demo_charts_draw():
+    demo = app_data.analyse(app_data.demo_dataset())
+    assert "Certificates issued over time" in _render(charts.issuance_over_time(demo.issuances))
+    ev = app_data.events(demo, None, keys=None)
+    assert "Issuance, revocation and compromise per key" in _render(charts.key_timeline(ev))
+    views = app_data.load_corpus_views(app_data.demo_dataset())
+    out = app_data.corpus_views_filtered(views)
+    import altair as alt
+
+    for key in ("year_spec", "ca_spec", "tag_spec", "ttc_spec", "deadline_spec"):
+        assert "<svg" in _render(alt.Chart.from_dict(out[key])), key
+
+
+def test_long_spans_get_at_most_twelve_ticks_on_whole_units():
+    t = pd.Series(pd.to_datetime(["2014-03-26", "2026-03-15"], utc=True))
+    iss = pd.DataFrame(
+        {
+            "spki_sha256": ["a", "b"],
+            "issued_at": t,
+            "compromised_at": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns, UTC]"),
+            "key_compromised": [False, False],
+            "violation": [False, False],
+        }
+    )
+    x = _axis(charts.issuance_over_time(iss).to_dict(), "x")
+    years = [pd.Timestamp(v, unit="ms", tz="UTC") for v in x["values"]]
+    # years 2013 (one before) .. 2028 (two after): 16 periods -> a tick every 2 years, on 1 January
+    assert [y.year for y in years] == [2013, 2015, 2017, 2019, 2021, 2023, 2025, 2027]
+    assert all((y.month, y.day, y.hour) == (1, 1, 0) for y in years) and x["format"] == "%Y"
