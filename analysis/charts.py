@@ -47,6 +47,14 @@ OUTCOME_COLORS = {
 }
 
 
+def render_offline(fmt: str = "svg") -> None:
+    """Draw charts as static SVG (or "png") in notebooks: Vega runs inside Python (vl-convert), so a
+    chart shows without a network, without JavaScript and in static viewers (GitHub, nbviewer),
+    where Altair's default HTML output loads vega-embed from a CDN. The dashboard is not affected
+    (Streamlit draws the chart specs itself)."""
+    alt.renderers.enable(fmt)
+
+
 def _iso(series: pd.Series) -> pd.Series:
     """UTC times as ISO text with Z (Vega parses it as an absolute time)."""
     s = pd.to_datetime(series, utc=True)

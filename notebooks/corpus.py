@@ -88,6 +88,8 @@ print(
     f"{summary['total']} bugs: {summary['open']} open, {summary['closed']} closed (as of {summary['as_of']})"
 )
 
+charts.render_offline()  # charts as SVG: shown offline and in static viewers, no CDN
+
 # %% [markdown]
 # One row per bug. `cas` is read from the title (several CAs are possible), `tags` from the
 # whiteboard, normalised (`[ca compliance]` becomes `ca-compliance`); `reporter` says whether the CA

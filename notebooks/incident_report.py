@@ -57,6 +57,8 @@ use_demo = certs is None
 out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="ca-incidents-report-"))
 out_dir.mkdir(parents=True, exist_ok=True)
 
+charts.render_offline()  # charts as SVG: shown offline and in static viewers, no CDN
+
 # %% [markdown]
 # ## Parse the report
 #

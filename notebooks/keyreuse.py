@@ -72,6 +72,8 @@ out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="ca-inciden
 out_dir.mkdir(parents=True, exist_ok=True)
 print("as of:", as_of or "now", "| scope:", scope, "| output folder:", out_dir)
 
+charts.render_offline()  # charts as SVG: shown offline and in static viewers, no CDN
+
 # %% [markdown]
 # ## Optional: fetch from crt.sh
 #

@@ -104,20 +104,43 @@ def _outputs_text(nb) -> str:
 
 
 def _charts(nb) -> list[str]:
-    """The Altair charts a notebook drew (Altair's default renderer: HTML that runs vega-embed)."""
+    """The charts a notebook drew: SVG images (charts.render_offline), drawn in the kernel."""
     return [
-        o["data"]["text/html"]
+        o["data"]["image/svg+xml"]
         for c in nb.cells
         for o in c.get("outputs", [])
-        if "vegaEmbed" in o.get("data", {}).get("text/html", "")
+        if "image/svg+xml" in o.get("data", {})
     ]
+
+
+# What a chart needing the network or JavaScript would leave in a notebook.
+ONLINE_MARKERS = (
+    "cdn.jsdelivr",
+    "unpkg.com",
+    "https://cdn",
+    "vegaEmbed",
+    "vega-embed",
+    "<script",
+    "requirejs",
+)
 
 
 def assert_charts(nb, *titles: str) -> None:
     charts = _charts(nb)
     assert len(charts) == len(titles)
     for chart, title in zip(charts, titles, strict=True):
-        assert title in chart
+        assert title in chart and chart.lstrip().startswith("<svg")
+    assert_offline(nb)
+
+
+def assert_offline(nb) -> None:
+    """No output refers to a CDN or needs a script: the executed notebook shows offline and in a
+    static viewer (the whole notebook file, as it would be saved, is searched)."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    found = [m for m in ONLINE_MARKERS if m in text]
+    assert found == [], f"the executed notebook still needs the network or JavaScript: {found}"
 
 
 # --- execution ----------------------------------------------------------------------------------
