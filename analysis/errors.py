@@ -51,6 +51,14 @@ class OfflineMiss(UpstreamError):
         )
 
 
+class Cancelled(UpstreamError):
+    """The upstream cancelled a request as too big (a database statement timeout): a narrower
+    request may work, so callers that can split the work catch this first."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, None, reason=reason)
+
+
 @dataclass(frozen=True)
 class Problem:
     """A skipped input item, reported in `errors` and on stderr; the rest of the work goes on."""

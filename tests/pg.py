@@ -15,6 +15,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,7 +38,15 @@ def find_pg_bin() -> str | None:
     return None
 
 
+class Unavailable(Exception):
+    """PostgreSQL cannot be started here (the reason is the message)."""
+
+
 def _unavailable(reason: str):
+    raise Unavailable(reason)
+
+
+def _skip_or_fail(reason: str):
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"PostgreSQL is required under CI: {reason}")
     pytest.skip(reason)
@@ -50,6 +60,20 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def postgres_dsn():
+    try:
+        server = running_postgres()
+        dsn = server.__enter__()
+    except Unavailable as exc:
+        _skip_or_fail(str(exc))
+    try:
+        yield dsn
+    finally:
+        server.__exit__(None, None, None)
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """Start a throwaway server (see the module docstring); yields its DSN. Raises Unavailable."""
     bindir = find_pg_bin()
     if bindir is None:
         _unavailable("PostgreSQL is not installed (Debian package postgresql: initdb/pg_ctl not found)")

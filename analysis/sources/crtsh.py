@@ -18,18 +18,24 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import OfflineMiss, Problem, UpstreamError
+from ..errors import Problem, UpstreamError
 from ..formats import TIME_DTYPE, format_serial, parse_serial
-from ..schema import REASON_NAMES
+from .crtsh_db import (  # noqa: F401 - the database helpers used to live here
+    CRTSH_DSN,
+    REVOCATION_DB_COLUMNS,
+    crtsh_dsn,
+    der_serial_hex,
+    empty_db_revocations,
+    fetch_revocations_db,
+    redact_dsn,
+)
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
 
-CRTSH_DSN = "host=crt.sh port=5432 dbname=certwatch user=guest"
 IDENTITY_ROW_CAP = 10_000
 
 ROW_COLUMNS: dict[str, str] = {
@@ -47,25 +53,10 @@ ROW_COLUMNS: dict[str, str] = {
     "query": "string",  # the search that found the row, e.g. "spkisha256=ab12..."
 }
 
-REVOCATION_DB_COLUMNS: dict[str, str] = {
-    "ca_id": "Int64",
-    "serial": "string",
-    "revoked_at": TIME_DTYPE,
-    "reason": "string",  # RFC 5280 name; "unspecified" when crt.sh has no reason code
-    "reason_code": "Int64",
-    "last_seen_check_date": TIME_DTYPE,
-    "source": "string",
-}
-
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
-
-
-def der_serial_hex(serial: int) -> str:
-    """The hex crt.sh uses for a serial: the DER INTEGER content bytes (a 00 before a high bit)."""
-    return serial.to_bytes(serial.bit_length() // 8 + 1, "big").hex()
 
 
 def empty_rows() -> pd.DataFrame:
@@ -393,143 +384,3 @@ def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:
         }
         for r in frame.to_dict("records")
     }
-
-
-# --- revocations from crt.sh's database ---------------------------------------------------------
-
-_REVOKED_SQL = """
-SELECT cr.ca_id, cr.serial_number, cr.reason_code, cr.revocation_date, cr.last_seen_check_date
-  FROM crl_revoked cr
- WHERE (cr.ca_id, cr.serial_number) IN (SELECT * FROM unnest(%s::integer[], %s::bytea[]))
-"""
-
-
-def crtsh_dsn(value: str | None = None) -> str:
-    """The connection string: `value` (--crtsh-db), else env CRTSH_DB, else crt.sh's public one."""
-    return value or os.environ.get("CRTSH_DB") or CRTSH_DSN
-
-
-def redact_dsn(dsn: str) -> str:
-    """``postgresql://user@host:port/dbname`` without any password, for messages."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        d = conninfo_to_dict(dsn)
-    except Exception:  # noqa: BLE001 - an unparsable DSN must not leak into a message either
-        return "postgresql://(unparsable connection string)"
-    return (
-        f"postgresql://{d.get('user', '')}@{d.get('host', '')}:{d.get('port', '5432')}/{d.get('dbname', '')}"
-    )
-
-
-def empty_db_revocations() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in REVOCATION_DB_COLUMNS.items()})
-
-
-def fetch_revocations_db(
-    dsn: str | None,
-    pairs: Iterable[tuple[int, object]],
-    *,
-    batch_size: int = 500,
-    retries: int = 2,
-    connect_timeout: int = 30,
-    offline: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
-    progress: bool | None = None,
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Revocations crt.sh has seen on CRLs for each (issuer ca_id, serial), from ``crl_revoked``.
-
-    `pairs` are (crt.sh issuer_ca_id, serial in any accepted form: canonical hex, crt.sh's hex with
-    a leading 00, an int). Looks up in batches of `batch_size`; a batch that fails after `retries`
-    (replicas cancel long queries) becomes an UpstreamProblem and the other batches still count.
-    Returns REVOCATION_DB_COLUMNS (serial canonical; a serial may appear once per CRL entry crt.sh
-    keeps) and the problems. `dsn` None means `crtsh_dsn()`.
-    """
-    dsn = crtsh_dsn(dsn)
-    shown = redact_dsn(dsn)
-    wanted: dict[tuple[int, bytes], None] = {}
-    problems: list[Problem] = []
-    for ca_id, serial in pairs:
-        try:
-            n = parse_serial(serial)
-            ca = int(ca_id)
-        except (TypeError, ValueError) as exc:
-            problems.append(Problem(shown, f"ca_id {ca_id} serial {serial}", str(exc)))
-            continue
-        wanted[(ca, bytes.fromhex(der_serial_hex(n)))] = None
-        if isinstance(serial, str):  # crt.sh's own hex, possibly a non-minimal encoding
-            raw = re.sub(r"[\s:]", "", serial).lower()
-            if raw and len(raw) % 2 == 0 and re.fullmatch(r"[0-9a-f]+", raw):
-                wanted[(ca, bytes.fromhex(raw))] = None
-    keys = list(wanted)
-    if not keys:
-        return empty_db_revocations(), problems
-    if offline:
-        return empty_db_revocations(), problems + [UpstreamProblem.from_error(OfflineMiss(shown))]
-    import psycopg
-
-    records: list[tuple] = []
-    batches = [keys[i : i + batch_size] for i in range(0, len(keys), batch_size)]
-    conn = None
-    try:
-        for b, batch in enumerate(
-            _progress(batches, total=len(batches), desc="crt.sh revocations", progress=progress)
-        ):
-            for attempt in range(retries + 1):
-                try:
-                    if conn is None or conn.closed:
-                        conn = psycopg.connect(
-                            dsn, autocommit=True, prepare_threshold=None, connect_timeout=connect_timeout
-                        )
-                    with conn.cursor() as cur:
-                        cur.execute(_REVOKED_SQL, ([k[0] for k in batch], [k[1] for k in batch]))
-                        records.extend(cur.fetchall())
-                    break
-                except psycopg.Error as exc:
-                    reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                    if conn is not None and not conn.closed and isinstance(exc, psycopg.OperationalError):
-                        conn.close()
-                    if attempt < retries and isinstance(exc, psycopg.OperationalError):
-                        sleep(2.0 * 2**attempt)
-                        continue
-                    problems.append(
-                        UpstreamProblem(
-                            shown, f"batch {b + 1} of {len(batches)} ({len(batch)} serials)", reason
-                        )
-                    )
-                    break
-    finally:
-        if conn is not None and not conn.closed:
-            conn.close()
-    return _revocation_frame(records, shown), problems
-
-
-def _revocation_frame(records: list[tuple], source: str) -> pd.DataFrame:
-    if not records:
-        return empty_db_revocations()
-    rows = []
-    for ca_id, serial_bytes, code, revoked, checked in records:
-        code = None if code is None else int(code)
-        if code is None:
-            reason = "unspecified"
-        else:
-            reason = REASON_NAMES.get(code, f"unknown ({code})")
-        rows.append(
-            {
-                "ca_id": int(ca_id),
-                "serial": format_serial(int.from_bytes(bytes(serial_bytes), "big")),
-                "revoked_at": revoked,
-                "reason": reason,
-                "reason_code": code,
-                "last_seen_check_date": checked,
-                "source": f"crt.sh crl_revoked ({source})",
-            }
-        )
-    df = pd.DataFrame(rows)
-    for col, dtype in REVOCATION_DB_COLUMNS.items():
-        if dtype == TIME_DTYPE:
-            df[col] = pd.to_datetime(df[col], utc=True).astype(TIME_DTYPE)
-        else:
-            df[col] = df[col].astype(dtype)
-    df = df[list(REVOCATION_DB_COLUMNS)].drop_duplicates()
-    return df.sort_values(["ca_id", "serial", "revoked_at"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,185 @@
+"""`ca-incidents sweep`: certificates issued on keys a CA (or any CA) revoked for keyCompromise."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..formats import parse_time
+from .common import add_shared_options, print_json, report_problems
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="find certificates issued on keys revoked for keyCompromise, for whole CAs (crt.sh)",
+        description=(
+            "Sweep crt.sh's database for a CA's (or every CA's) keyCompromise CRL entries, follow "
+            "each revoked certificate's key to every certificate crt.sh has on it at any CA, and "
+            "apply the keyreuse rules to what that finds. Findings are leads for review, not verdicts."
+        ),
+    )
+    g = p.add_argument_group("which CAs (at least one)")
+    g.add_argument("--ca-id", action="append", type=int, default=[], metavar="N", help="crt.sh CA id")
+    g.add_argument(
+        "--ca-name", action="append", default=[], metavar="TEXT", help="CAs whose crt.sh name contains TEXT"
+    )
+    g.add_argument("--all-cas", action="store_true", help="every CA crt.sh fetches CRLs for")
+    p.add_argument(
+        "--since", metavar="DATE", help="keyCompromise revocations from this date (default 2013-01-01)"
+    )
+    p.add_argument("--until", metavar="DATE", help="... up to (not including) this date (default today)")
+    p.add_argument("--scope", choices=("global", "issuer"), default="global", help="whose compromise counts")
+    p.add_argument("--as-of", metavar="TIME", help="analysis time for 'remaining valid' (default now)")
+    p.add_argument("--format", choices=("table", "json", "csv", "appendix"), default="table")
+    p.add_argument(
+        "--dsn",
+        default=None,
+        help="crt.sh database connection string (env CRTSH_DB; default crt.sh's public guest access)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the same sweep where it stopped")
+    p.add_argument("--via", choices=("db", "http"), default="db", help="crt.sh's database, or its web search")
+    p.add_argument(
+        "--chunk-days",
+        type=float,
+        default=365.0,
+        metavar="N",
+        help="revocation dates per database statement; halved when the server cancels one (default 365)",
+    )
+    p.add_argument(
+        "--min-chunk-hours",
+        type=float,
+        default=1.0,
+        metavar="H",
+        help="smallest chunk before a cancelled one is listed in errors (default 1)",
+    )
+    p.add_argument(
+        "--crl-list",
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help="--via http: the CA's CCADB JSON array of CRL URLs",
+    )
+    p.add_argument(
+        "--crl", action="append", default=[], metavar="PATH|URL", help="--via http: a CRL file or URL"
+    )
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything was skipped")
+    add_shared_options(p)
+    p.set_defaults(func=run)
+
+
+def _time(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+def _state_dir(args: argparse.Namespace, selection: dict) -> Path:
+    from ..sources.http import default_cache_dir
+    from ..sweep import sweep_id
+
+    base = Path(args.cache_dir or os.environ.get("CA_INCIDENTS_CACHE") or default_cache_dir())
+    return base / "sweeps" / sweep_id(**selection)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.ca_id or args.ca_name or args.all_cas):
+        raise UsageError("say which CAs to sweep: --ca-id, --ca-name or --all-cas")
+    since, until = _time(args.since, "--since"), _time(args.until, "--until")
+    as_of = _time(args.as_of, "--as-of")
+    if since and until and since >= until:
+        raise UsageError("--since must be before --until")
+    if args.chunk_days <= 0 or args.min_chunk_hours <= 0:
+        raise UsageError("--chunk-days and --min-chunk-hours must be positive")
+    if args.via == "http":
+        try:
+            from ..sources.sweep_http import sweep_http
+        except ImportError as exc:
+            raise UsageError("--via http is not available in this build; use --via db") from exc
+        result = sweep_http(args, since=since, until=until, as_of=as_of)
+    else:
+        result = _sweep_db(args, since, until, as_of)
+    return _print(result, args)
+
+
+def _sweep_db(args: argparse.Namespace, since, until, as_of):
+    from ..sources.crtsh_db import CrtshDB, find_cas, redact_dsn
+    from ..sweep import SweepState, run_sweep
+
+    db = CrtshDB(args.dsn)
+    selection = {
+        "dsn": redact_dsn(db.dsn),
+        "ca_id": sorted(args.ca_id),
+        "ca_name": sorted(args.ca_name),
+        "all_cas": bool(args.all_cas),
+        "since": since,
+        "until": until,
+    }
+    state_dir = _state_dir(args, selection)
+    with db:
+        if args.offline:
+            cas = SweepState(state_dir, fresh=False, offline=True).cas
+            if cas is None:
+                from ..errors import OfflineMiss
+
+                raise OfflineMiss(f"{db.shown} (no saved sweep for these options in {state_dir.parent})")
+        else:
+            cas = find_cas(db, ids=args.ca_id, names=args.ca_name, all_cas=args.all_cas)
+        missing = sorted(set(args.ca_id) - {i for i, _ in cas})
+        if missing:
+            print(f"ca-incidents: crt.sh has no CA with id {', '.join(map(str, missing))}", file=sys.stderr)
+        if not cas:
+            raise UsageError("no crt.sh CA matches --ca-id/--ca-name/--all-cas")
+        return run_sweep(
+            db,
+            cas,
+            state_dir=state_dir,
+            since=since,
+            until=until,
+            chunk=dt.timedelta(days=args.chunk_days),
+            min_chunk=dt.timedelta(hours=args.min_chunk_hours),
+            resume=args.resume,
+            offline=args.offline,
+            scope=args.scope,
+            as_of=as_of,
+        )
+
+
+def _print(result, args: argparse.Namespace) -> int:
+    from ..sweep import to_summary_table
+    from .keyreuse import to_table, write_violations_csv
+
+    findings = result.findings
+    report_problems(findings.problems)
+    summary = to_summary_table(result.cas) if result.cas else ""
+    if args.format == "json":
+        print_json(result.to_dict())
+    elif args.format == "csv":
+        write_violations_csv(findings, sys.stdout)
+    elif args.format == "appendix":
+        from ..drafting import to_appendix
+
+        iss = findings.issuances
+        rows = iss[iss["key_compromised"].astype(bool)] if "key_compromised" in iss.columns else iss.iloc[0:0]
+        rows = rows.sort_values(["spki_sha256", "issued_at"], kind="stable") if len(rows) else rows
+        sys.stdout.write(to_appendix(rows, as_of=findings.as_of))
+    else:
+        sys.stdout.write(to_table(findings))
+        if summary:
+            sys.stdout.write("\nSweep, per CA\n\n" + summary)
+    if summary and args.format in ("csv", "appendix"):
+        sys.stderr.write(summary)  # stdout stays one CSV document
+    if result.failed:
+        return EXIT_UPSTREAM
+    if args.strict and findings.problems:
+        return EXIT_SKIPPED
+    return EXIT_OK
