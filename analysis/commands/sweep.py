@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..formats import parse_time
-from .common import add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
 
@@ -37,7 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", metavar="DATE", help="... up to (not including) this date (default today)")
     p.add_argument("--scope", choices=("global", "issuer"), default="global", help="whose compromise counts")
     p.add_argument("--as-of", metavar="TIME", help="analysis time for 'remaining valid' (default now)")
-    p.add_argument("--format", choices=("table", "json", "csv", "appendix"), default="table")
+    add_format(
+        p,
+        ("table", "json", "csv", "appendix"),
+        {
+            "table": "the summary, the reused keys and one line per CA",
+            "json": "the keyreuse object plus a `sweep` member",
+            "csv": "the violations, one row each",
+            "appendix": "the CCADB appendix CSV of every issuance on a compromised key",
+        },
+    )
     p.add_argument(
         "--dsn",
         default=None,
@@ -70,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--crl", action="append", default=[], metavar="PATH|URL", help="--via http: a CRL file or URL"
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when anything was skipped")
-    add_shared_options(p)
+    add_shared_options(p, crtsh=True)
     p.set_defaults(func=run)
 
 
