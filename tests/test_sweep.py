@@ -381,7 +381,7 @@ def test_sweep_by_name_scope_issuer_table_and_csv(crtsh_db, tmp_path, capsys):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["serial"] for r in rows] == ["1002"]  # only A's own reuse counts
-    assert rows[0]["same_issuer"] == "True" and rows[0]["issued_at"] == "2020-02-01T00:10:00+00:00"
+    assert rows[0]["same_issuer"] == "true" and rows[0]["issued_at"] == "2020-02-01T00:10:00+00:00"
     assert "| 11 | C=XX, O=Example Trust, CN=Example Trust CA A |" in err  # per-CA table on stderr
 
     code, out, err = run_cli([*common, "--format", "table"], capsys)

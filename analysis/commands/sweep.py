@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ..formats import parse_time
 from .common import add_format, add_shared_options, print_json, report_problems
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
@@ -84,6 +83,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _time(value: str | None, option: str) -> dt.datetime | None:
+    from ..formats import parse_time
+
     if value is None:
         return None
     try:
