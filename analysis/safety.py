@@ -126,8 +126,6 @@ def check_regular(path: str | os.PathLike) -> None:
     label = str(path)
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(label, None, "no such file or directory") from None
     except OSError as exc:
         raise InputError(label, None, f"cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):

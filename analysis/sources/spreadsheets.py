@@ -10,7 +10,6 @@ mapped, which it left, and which zone it read the times in are all in the result
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -29,6 +28,7 @@ from ..formats import UTC, format_serial, parse_serial, parse_zone
 from ..names import NameParseError, common_name, parse_dn, to_rfc4514
 from ..revocations import EMPTY_REASON_MARKS
 from ..revocations import parse_reason_name as parse_reason
+from ..safety import csv_records, read_input
 from ..schema import (
     coerce_certificates,
     coerce_revocations,
@@ -616,9 +616,9 @@ def _read_bytes(path_or_bytes: str | Path | bytes | bytearray, source: str | Non
     p = Path(path_or_bytes)
     name = source or str(p)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(name, None, f"cannot read: {exc.strerror or exc}") from exc
+        data = read_input(p, MAX_FILE_BYTES)  # a FIFO, an unreadable or a huge file: one clear line
+    except InputError as exc:
+        raise InputError(name, None, exc.reason) from exc
     return data, name, p.suffix.lower()
 
 
@@ -637,25 +637,46 @@ def _decode(data: bytes, name: str) -> str:
         raise InputError(name, None, "not a spreadsheet: the text is neither UTF-8 nor GB18030") from exc
 
 
-def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[list[_Cell]]:
+# Bounds on what one spreadsheet may make us hold: a cell far out (XFD1048576) or a sheet of 20
+# million empty rows is cut there and reported, never expanded into a dense grid.
+MAX_FILE_BYTES = 256 << 20  # a spreadsheet file larger than this is not read
+MAX_ROWS = 200_000  # rows read per sheet
+MAX_COLS = 256  # columns read (the CCADB appendix has 14)
+MAX_CELLS = 2_000_000  # cells with a value per workbook
+FULL_LOAD_CELLS = 200_000  # up to here a workbook is loaded whole (merged cells and hyperlinks kept)
+MAX_SHEET_XML = 256 << 20  # a sheet's XML larger than this (uncompressed) is read in streaming mode
+
+
+def _csv_rows(
+    text: str, delimiter: str, limit: int | None = None, errors: list[tuple[int, str]] | None = None
+) -> list[list[_Cell]]:
+    """The CSV as rows of cells; a record the csv module refuses (a field over 131,072 characters,
+    a NUL byte) is noted in `errors` as (line, reason) and the rows after it are still read."""
     grid = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for record in reader:
-            row = []
-            for v in record:
-                v = v.strip()
-                cell = _formula_cell(v) if v.startswith("=") else None
-                row.append(cell or _Cell(v if v else None))
-            grid.append(row)
-            if limit is not None and len(grid) >= limit:
-                break
-    except csv.Error:
-        pass  # e.g. a NUL byte or an unterminated quote at the very end: keep what was read
+    for line, record, error in csv_records(text, delimiter):
+        if record is None:
+            if errors is not None:
+                errors.append((line, error))
+            grid.append([])  # keeps the row numbering of the rest
+            continue
+        row = []
+        for v in record[:MAX_COLS]:
+            v = v.strip()
+            cell = _formula_cell(v) if v.startswith("=") else None
+            row.append(cell or _Cell(v if v else None))
+        grid.append(row)
+        if errors is not None and len(record) > MAX_COLS:
+            errors.append((line, f"{len(record) - MAX_COLS} values beyond column {MAX_COLS} not read"))
+        if limit is not None and len(grid) >= limit:
+            break
+        if len(grid) >= MAX_ROWS:
+            if errors is not None:
+                errors.append((line + 1, f"rows after row {MAX_ROWS:,} not read (limit)"))
+            break
     return grid
 
 
-def _csv_grid(data: bytes, name: str) -> list[list[_Cell]]:
+def _csv_grid(data: bytes, name: str, problems: list[Problem] | None = None) -> list[list[_Cell]]:
     text = _decode(data, name)
     if "\x00" in text:
         raise InputError(name, None, "not a spreadsheet: binary data")
@@ -668,12 +689,76 @@ def _csv_grid(data: bytes, name: str) -> list[list[_Cell]]:
         score = len(_map_columns(head, h).by_field) if h is not None else 0
         if score > best_score:
             best, best_score = delimiter, score
-    return _csv_rows(text, best)
+    errors: list[tuple[int, str]] = []
+    grid = _csv_rows(text, best, errors=errors)
+    if problems is not None:
+        problems.extend(Problem(name, f"line {line}", reason) for line, reason in errors)
+    return grid
 
 
-def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[_Cell]]]]:
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _sheet_sizes(data: bytes) -> tuple[bool, dict[str, str]]:
+    """Stream each worksheet's XML once, stopping early: (fits a whole load, notes by sheet XML path)
+    where the note says which limit the sheet passes. Bounded by the limits, not by the file."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    fits, notes = True, {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        cells = 0
+        for info in zf.infolist():
+            if not re.match(r"xl/worksheets/[^/]+\.xml$", info.filename):
+                continue
+            if info.file_size > MAX_SHEET_XML:
+                fits = False
+                notes[info.filename] = f"{info.file_size:,} bytes of XML"
+                continue
+            rows = 0
+            with zf.open(info) as fh:
+                for _, el in iterparse(fh, events=("end",)):
+                    tag = el.tag.rsplit("}", 1)[-1]
+                    if tag == "c":
+                        cells += 1
+                        m = _CELL_REF.match(el.get("r") or "")
+                        if m and (_col_number(m.group(1)) > MAX_COLS or int(m.group(2)) > MAX_ROWS):
+                            fits = False
+                            notes[info.filename] = f"a cell at {m.group(0)}"
+                    elif tag == "row":
+                        rows += 1
+                        el.clear()
+                    if rows > MAX_ROWS:
+                        fits = False
+                        notes.setdefault(info.filename, f"more than {MAX_ROWS:,} rows")
+                    elif cells > FULL_LOAD_CELLS:
+                        fits = False
+                        notes.setdefault(info.filename, f"more than {FULL_LOAD_CELLS:,} cells")
+                    if not fits:
+                        break
+            if not fits:
+                break
+    return fits, notes
+
+
+def _xlsx_sheets(
+    data: bytes, name: str, problems: list[Problem] | None = None
+) -> list[tuple[str, list[list[_Cell]]]]:
     import openpyxl
 
+    try:
+        fits, _ = _sheet_sizes(data)
+    except Exception as exc:  # zipfile and XML errors on junk
+        raise InputError(name, None, f"not a readable xlsx workbook: {exc}") from exc
+    if not fits:
+        return _xlsx_sheets_streaming(data, name, problems)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -688,9 +773,8 @@ def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[_Cell]]]]:
         # only the cells that exist: a sheet styled down to row 1048576 is not a million rows
         cells = [c for c in ws._cells.values() if c.value is not None or c.hyperlink is not None]
         nrows = max((c.row for c in cells), default=0)
-        ncols = max((c.column for c in cells), default=0)
-        grid = [[_Cell() for _ in range(ncols)] for _ in range(nrows)]
-        for c in cells:
+        grid: list[list[_Cell]] = [[] for _ in range(nrows)]  # ragged: no dense grid
+        for c in sorted(cells, key=lambda c: (c.row, c.column)):
             v = c.value
             link = c.hyperlink.target if c.hyperlink is not None else None
             cell = _Cell(v, link)
@@ -706,17 +790,197 @@ def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[_Cell]]]]:
                     cell = _Cell(cached[ws.title].cell(c.row, c.column).value, link)
             elif v is not None and not isinstance(v, (str, int, float, bool, dt.date, dt.time, dt.timedelta)):
                 cell = _Cell(None, link)  # array formulas and other objects: no value we can read
-            grid[c.row - 1][c.column - 1] = cell
+            row = grid[c.row - 1]
+            row.extend(_Cell() for _ in range(c.column - len(row)))
+            row[c.column - 1] = cell
         # a merged range reads as its top-left value in every cell it covers
         for rng in ws.merged_cells.ranges:
-            if rng.min_row > nrows or rng.min_col > ncols:
+            if rng.min_row > nrows or rng.min_col > len(grid[rng.min_row - 1]):
                 continue
             top = grid[rng.min_row - 1][rng.min_col - 1]
             for r in range(rng.min_row, min(rng.max_row, nrows) + 1):
-                for col in range(rng.min_col, min(rng.max_col, ncols) + 1):
+                row = grid[r - 1]
+                last = min(rng.max_col, MAX_COLS)
+                row.extend(_Cell() for _ in range(last - len(row)))
+                for col in range(rng.min_col, last + 1):
                     if (r, col) != (rng.min_row, rng.min_col):
-                        grid[r - 1][col - 1] = _Cell(top.value, top.link)
+                        row[col - 1] = _Cell(top.value, top.link)
         out.append((ws.title, grid))
+    return out
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+MAX_PART_XML = 64 << 20  # workbook.xml, its relationships and the shared strings: bytes read at most
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _small_part(zf, path: str):
+    """A small XML part (workbook, relationships) parsed whole, refused past MAX_PART_XML."""
+    from xml.etree.ElementTree import fromstring
+
+    info = zf.getinfo(path)
+    if info.file_size > MAX_PART_XML:
+        raise ValueError(f"{path} is {info.file_size:,} bytes")
+    return fromstring(zf.read(path))
+
+
+def _workbook_sheets(zf) -> list[tuple[str, str, str]]:
+    """(name, state, part path) of every sheet, in workbook order."""
+    book = _small_part(zf, "xl/workbook.xml")
+    rels = _small_part(zf, "xl/_rels/workbook.xml.rels")
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target") or ""
+        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    out = []
+    for el in book.iter():
+        if _local(el.tag) == "sheet":
+            path = targets.get(el.get(f"{_REL_NS}id"))
+            if path:
+                out.append((el.get("name") or "", el.get("state") or "visible", path))
+    return out
+
+
+def _shared_strings(zf, problems_note) -> list[str]:
+    from xml.etree.ElementTree import iterparse
+
+    if "xl/sharedStrings.xml" not in zf.namelist():
+        return []
+    strings: list[str] = []
+    chars = 0
+    with zf.open("xl/sharedStrings.xml") as fh:
+        for _, el in iterparse(fh, events=("end",)):
+            if _local(el.tag) == "si":
+                text = "".join(t.text or "" for t in el.iter() if _local(t.tag) == "t")
+                strings.append(text)
+                chars += len(text)
+                el.clear()
+                if len(strings) > MAX_CELLS or chars > MAX_PART_XML:
+                    problems_note(f"more than {len(strings):,} shared strings; the rest not read")
+                    break
+    return strings
+
+
+def _cell_value(el, shared: list[str]) -> tuple[object, str | None]:
+    """(value, formula text or None) of one <c> element."""
+    kind = el.get("t", "n")
+    value = formula = None
+    for child in el:
+        tag = _local(child.tag)
+        if tag == "v":
+            value = child.text
+        elif tag == "f":
+            formula = child.text
+        elif tag == "is":
+            value = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
+    if value is None:
+        return None, formula
+    if kind == "s":
+        try:
+            return shared[int(value)], formula
+        except (ValueError, IndexError):
+            return None, formula
+    if kind == "b":
+        return value.strip() == "1", formula
+    if kind in ("str", "inlineStr"):
+        return value, formula
+    if kind == "e":
+        return None, formula
+    try:
+        number = float(value)
+    except ValueError:
+        return value, formula
+    return (
+        int(number) if number.is_integer() and "." not in value and "E" not in value.upper() else number
+    ), formula
+
+
+def _xlsx_sheets_streaming(
+    data: bytes, name: str, problems: list[Problem] | None
+) -> list[tuple[str, list[list[_Cell]]]]:
+    """A workbook too big to load whole: each sheet's XML read element by element, with the row,
+    column and cell limits; what was cut is reported. Merged cells and cell hyperlinks are not
+    read in this mode (HYPERLINK() formulas still are); dates come as Excel serial numbers, which
+    the sheet reader converts."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    note = problems.append if problems is not None else (lambda p: None)
+    out = []
+    try:
+        _, notes = _sheet_sizes(data)
+        what = "; ".join(f"{path.rsplit('/', 1)[-1]} has {n}" for path, n in notes.items())
+        note(
+            Problem(
+                name,
+                None,
+                f"large workbook ({what}) read in streaming mode: at most {MAX_ROWS:,} rows and "
+                f"{MAX_COLS} columns a sheet and {MAX_CELLS:,} cells; merged cells and cell "
+                "hyperlinks are not read",
+            )
+        )
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            shared = _shared_strings(zf, lambda msg: note(Problem(name, None, msg)))
+            total = 0
+            for title, state, path in _workbook_sheets(zf):
+                if state == "veryHidden" or path not in zf.namelist():
+                    continue
+                grid: list[list[_Cell]] = []
+                wide = 0
+                stop = None
+                with zf.open(path) as fh:
+                    row: list[_Cell] = []
+                    r = 0
+                    for event, el in iterparse(fh, events=("start", "end")):
+                        tag = _local(el.tag)
+                        if event == "start":
+                            if tag == "row":
+                                r = int(el.get("r") or r + 1) if (el.get("r") or "").isdigit() else r + 1
+                                if r > MAX_ROWS:
+                                    stop = (f"row {r}", f"rows after row {MAX_ROWS:,} not read (limit)")
+                                    break
+                                while len(grid) < r - 1:
+                                    grid.append([])
+                                row = []
+                            continue
+                        if tag == "c":
+                            m = _CELL_REF.match(el.get("r") or "")
+                            col = _col_number(m.group(1)) if m else len(row) + 1
+                            if col > MAX_COLS:
+                                wide += 1
+                            else:
+                                value, formula = _cell_value(el, shared)
+                                cell = _formula_cell("=" + formula) if formula else None
+                                if cell is None and value is not None:
+                                    cell = _Cell(value)
+                                if cell is not None:
+                                    row.extend(_Cell() for _ in range(col - len(row)))
+                                    row[col - 1] = cell
+                                    total += 1
+                            el.clear()
+                        elif tag == "row":
+                            grid.append(row)
+                            el.clear()
+                            if total > MAX_CELLS:
+                                stop = (f"row {r}", f"more than {MAX_CELLS:,} cells; the rest not read")
+                                break
+                if stop is not None:
+                    note(Problem(name, f"sheet {title} {stop[0]}", stop[1]))
+                if wide:
+                    note(
+                        Problem(name, f"sheet {title}", f"{wide:,} value(s) beyond column {MAX_COLS} not read")
+                    )
+                out.append((title, grid))
+                if total > MAX_CELLS:
+                    break
+    except InputError:
+        raise
+    except Exception as exc:  # zip and XML errors on a broken workbook
+        raise InputError(name, None, f"not a readable xlsx workbook: {exc}") from exc
     return out
 
 
@@ -1126,14 +1390,16 @@ def _read_sheet(
     return info, certs, revs
 
 
-def _sheets(data: bytes, name: str, suffix: str) -> list[tuple[str | None, list[list[_Cell]]]]:
+def _sheets(
+    data: bytes, name: str, suffix: str, problems: list[Problem] | None = None
+) -> list[tuple[str | None, list[list[_Cell]]]]:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(name, None, "Excel 97-2003 (.xls) workbooks are not read; save it as .xlsx or .csv")
     if data.startswith(b"PK\x03\x04"):
-        return list(_xlsx_sheets(data, name))
+        return list(_xlsx_sheets(data, name, problems))
     if suffix in (".xlsx", ".xlsm"):
         raise InputError(name, None, "not a readable xlsx workbook (not a zip file)")
-    return [(None, _csv_grid(data, name))]
+    return [(None, _csv_grid(data, name, problems))]
 
 
 def load_spreadsheet(
@@ -1158,9 +1424,10 @@ def load_spreadsheet(
     if kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     default_issuer = _normalise_issuer(issuer) if issuer else None
+    read_problems: list[Problem] = []
     try:
         data, name, suffix = _read_bytes(path_or_bytes, source)
-        sheets = _sheets(data, name, suffix)
+        sheets = _sheets(data, name, suffix, read_problems)
     except InputError as exc:
         # the whole file is unusable: one problem, empty frames, and the caller goes on
         return SpreadsheetResult(
@@ -1174,7 +1441,7 @@ def load_spreadsheet(
             kind=kind,
         )
 
-    problems: list[Problem] = []
+    problems: list[Problem] = read_problems  # what reading cut comes first
     warn: list[str] = []
     infos: list[SheetInfo] = []
     certs: list[dict] = []
