@@ -629,7 +629,11 @@ def _frame(rows: list[dict], columns: Mapping[str, str]) -> pd.DataFrame:
 
 
 def _read_json(path: Path) -> object:
-    """Read a JSON file; raise InputError (with line/column) for HTML, truncation, bad encoding."""
+    """Read a JSON file; raise InputError (with line/column) for HTML, truncation, bad encoding,
+    nesting too deep, or a path that is not a regular file (a FIFO would block the read)."""
+    from .safety import check_regular
+
+    check_regular(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -646,6 +650,8 @@ def _read_json(path: Path) -> object:
         raise InputError(str(path), None, "empty file, not JSON")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputError(str(path), None, "not JSON: nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip())
         reason = f"not JSON: {exc.msg}" + (" (truncated?)" if truncated else "")
@@ -710,7 +716,7 @@ def load_bugs(
                 records.extend((str(f), f"bugs[{i}]", r) for i, r in enumerate(recs))
             if not records and not problems:
                 raise InputError(str(p), None, "no bugs.json and no <id>/bug.json in this directory")
-    if p.is_file() or not p.exists():
+    if not p.is_dir():  # a file, or a FIFO or device that _read_json refuses by name
         if not p.exists():
             raise InputError(str(p), None, "no such file")
         recs = _bug_records(_read_json(p), p)

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import os
 
+import pandas as pd
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -179,6 +180,59 @@ def test_fast_path_agrees_with_cryptography(generated):
         )
         assert got == want
         assert row["key_type"] == key_name
+
+
+SCT_LIST_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+
+
+def _sct_list(times_ms: list[int]) -> bytes:
+    """An RFC 6962 SignedCertificateTimestampList (v1 SCTs, empty extensions) in an OCTET STRING."""
+    import struct
+
+    items = b""
+    for ms in times_ms:
+        sct = b"\x00" + bytes(32) + struct.pack(">Q", ms) + b"\x00\x00" + b"\x04\x03\x00\x02\x30\x00"
+        items += struct.pack(">H", len(sct)) + sct
+    tls = struct.pack(">H", len(items)) + items
+    return b"\x04" + (bytes([len(tls)]) if len(tls) < 128 else b"\x81" + bytes([len(tls)])) + tls
+
+
+# SCT timestamps are unsigned 64-bit milliseconds: ordinary ones, the edges of what a signed 64-bit
+# microsecond count holds, and high-bit ones that a signed reader would see as negative.
+sct_time = st.one_of(
+    st.integers(0, 4_102_444_800_000),  # up to 2100
+    st.integers(0, 2**64 - 1),
+    st.sampled_from([der.MAX_SCT_MS, der.MAX_SCT_MS + 1, 2**63 - 1, 2**63, 2**63 + 1, 2**64 - 1]),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(sct_time, min_size=1, max_size=4))
+def test_sct_timestamps_both_readers_agree(times):
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sct.test")]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")]))
+        .public_key(KEYS["EC-P256"].public_key())
+        .serial_number(3)
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2021, 1, 1, tzinfo=dt.UTC))
+        .add_extension(x509.UnrecognizedExtension(SCT_LIST_OID, _sct_list(times)), critical=False)
+        .sign(SIGNER, hashes.SHA256())
+    )
+    blob = cert.public_bytes(serialization.Encoding.DER)
+    # The rule: an SCT whose microseconds do not fit a signed 64-bit integer is ignored and counted.
+    valid = [t for t in times if t <= (2**63 - 1) // 1000]
+    want = (min(valid) * 1000 if valid else None, len(times) - len(valid))
+    fields = der.parse_certificate_fields_py(blob)
+    assert (fields[10], fields[12]) == want
+    if der._cder is not None:
+        assert der._cder.parse(blob) is not None
+        assert der.parse_certificate_fields(blob) == fields
+    df, problems = load_certificates(blob)
+    got = df.iloc[0]["sct_time"]
+    assert (None if pd.isna(got) else int(got.asm8.astype("datetime64[us]").view("i8"))) == want[0]
+    assert len(problems) == (1 if want[1] else 0)
 
 
 def test_generalized_time_after_2049_round_trip():

@@ -434,3 +434,24 @@ def test_unexpected_error_is_one_line_and_exit_4(tmp_path, capsys, monkeypatch):
     assert "Traceback" not in err
     assert main(["keyreuse", "--certs", str(good), "--debug"]) == 4
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_deep_json_and_fifo_as_incident_inputs(tmp_path, capsys):
+    deep = tmp_path / "bugs.json"
+    deep.write_bytes(b"[" * 200_000)
+    assert main(["incidents", "summary", "--bugs", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert f"{deep}: not JSON: nested too deeply to read" in err and "Traceback" not in err
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    assert main(["incidents", "summary", "--bugs", str(pipe)]) == 2
+    assert "not a regular file (a FIFO); skipped" in capsys.readouterr().err
+
+
+def test_deep_json_crl_list_is_reported(tmp_path, capsys):
+    deep = tmp_path / "crls.json"
+    deep.write_bytes(b"[" * 200_000)
+    good = tmp_path / "g.pem"
+    good.write_bytes(pem(make_cert(1)))
+    assert main(["keyreuse", "--certs", str(good), "--crl-list", str(deep), "--offline"]) == 0
+    assert "nested too deeply" in capsys.readouterr().err

@@ -8,7 +8,6 @@ CRL at all, so an HTML error page served with 200 is an upstream failure, not an
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from ..errors import InputError, Problem, UpstreamError
+from ..safety import load_json, read_input
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem
 
 _PEM_CRL = b"-----BEGIN X509 CRL-----"
@@ -126,7 +126,10 @@ def load_crl_list(path: str | os.PathLike) -> list[str]:
     """
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        raw = read_input(p, 64 << 20)
+        data = load_json(raw.decode("utf-8-sig"))
+    except InputError as exc:
+        raise InputError(str(p), None, exc.reason) from None
     except (OSError, ValueError) as exc:
         raise InputError(str(p), None, f"not a JSON file: {exc}") from None
     return parse_crl_list(data, source=str(p))

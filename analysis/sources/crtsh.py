@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import Problem, UpstreamError
 from ..formats import TIME_DTYPE, format_serial, parse_serial
+from ..safety import load_json
 from .crtsh_db import (  # noqa: F401 - the database helpers used to live here
     CRTSH_DSN,
     REVOCATION_DB_COLUMNS,
@@ -349,11 +350,11 @@ def save_certificates(
     index = out / ROWS_FILE
     if index.exists():
         try:
-            old = json.loads(index.read_text(encoding="utf-8"))
-        except ValueError:
+            old = load_json(index.read_bytes())
+        except (OSError, ValueError):  # unreadable, bad JSON or nested too deeply: rebuilt below
             old = []
         for row in old if isinstance(old, list) else []:
-            if isinstance(row, dict) and "id" in row:
+            if isinstance(row, dict) and str(row.get("id", "")).isdigit():
                 by_id[int(row["id"])] = row
     if rows is not None and len(rows):
         for row in to_crtsh_rows(rows):
@@ -374,7 +375,11 @@ def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:
     index = Path(directory) / ROWS_FILE
     if not index.exists():
         return {}
-    frame, _ = parse_rows(json.loads(index.read_text(encoding="utf-8")), source=str(index))
+    try:
+        rows = load_json(index.read_bytes())
+    except (OSError, ValueError):
+        return {}  # the loader reports a crtsh.json it cannot read
+    frame, _ = parse_rows(rows, source=str(index))
     return {
         f"{r['crtsh_id']}.pem": {
             "crtsh_id": int(r["crtsh_id"]),

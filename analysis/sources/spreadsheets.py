@@ -972,7 +972,9 @@ def _xlsx_sheets_streaming(
                     note(Problem(name, f"sheet {title} {stop[0]}", stop[1]))
                 if wide:
                     note(
-                        Problem(name, f"sheet {title}", f"{wide:,} value(s) beyond column {MAX_COLS} not read")
+                        Problem(
+                            name, f"sheet {title}", f"{wide:,} value(s) beyond column {MAX_COLS} not read"
+                        )
                     )
                 out.append((title, grid))
                 if total > MAX_CELLS:
