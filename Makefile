@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format notebooks lab bench clean
+.PHONY: run test lint format notebooks lab bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ notebooks lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/keyreuse_speed.py
+
+# Longer fuzzing than the suite's: FUZZ_EXAMPLES hypothesis examples a target (fresh randomness each
+# run), then FUZZ_SECONDS of coverage-guided atheris a target where atheris installs.
+FUZZ_EXAMPLES ?= 20000
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz.py -q -x
+	@if $(BIN)/python -m pip install -q -c constraints.txt -e '.[fuzz]' >/dev/null 2>&1; then \
+	  mkdir -p artifacts/fuzz && cd artifacts/fuzz && for t in der crl report; do \
+	    ../../$(BIN)/python ../../tests/fuzz_atheris.py $$t -max_total_time=$(FUZZ_SECONDS) 2>&1 \
+	      | grep -v '^INFO: Instrumenting' | tail -3 || exit 1; \
+	  done; \
+	else echo "atheris does not install here: hypothesis fuzzing only"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
