@@ -88,6 +88,18 @@ def test_drip_is_cut_at_the_deadline(upstream, tmp_path):
     assert cached_files(tmp_path) == []
 
 
+def test_header_drip_is_cut_at_the_deadline(upstream, tmp_path):
+    # The status line comes at once, then one header byte every 0.1 s: the read timeout (5 s)
+    # never fires, the deadline's watchdog cuts the connection at 1.5 s.
+    session = make_session(upstream, tmp_path, timeout=(2.0, 5.0), deadline=1.5)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError) as err:
+        crtsh(session, upstream, "headerdrip.example")
+    assert time.monotonic() - started < 4.0
+    assert "deadline of 1.5 s passed" in str(err.value)
+    assert upstream.count("crtsh", q="headerdrip.example") == 1
+
+
 def test_silence_is_cut_at_the_deadline(upstream, tmp_path):
     session = make_session(upstream, tmp_path, timeout=(2.0, 30.0), deadline=1.0)
     started = time.monotonic()

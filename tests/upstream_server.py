@@ -29,6 +29,7 @@ Bugzilla (``/rest/bug...``)
 Hostile behaviours (issue 13), each bounded in time so a test client that gave up costs nothing:
 
 crt.sh ``q=drip.example`` a 2,000-byte JSON body sent a byte every `DRIP_INTERVAL` s;
+    ``q=headerdrip.example`` a status line, then a header a byte every `DRIP_INTERVAL` s;
     ``q=silent.example`` headers never sent (the connection stays open `SILENT_SECONDS`);
     ``q=bomb.example`` a gzip body that inflates to `BOMB_BYTES` of JSON whitespace;
     ``q=huge.example`` ``Content-Length: 10000000000`` and a few bytes;
@@ -697,6 +698,8 @@ class Upstream:
             h.send_json(identity_rows)
         elif name == "drip.example":
             self._drip(h)
+        elif name == "headerdrip.example":
+            self._header_drip(h)
         elif name == "silent.example":
             time.sleep(SILENT_SECONDS)
             h.close_connection = True
@@ -751,6 +754,18 @@ class Upstream:
                 time.sleep(DRIP_INTERVAL)
         except OSError:  # the client gave up
             h.close_connection = True
+
+    def _header_drip(self, h) -> None:
+        """A status line, then a header sent a byte every DRIP_INTERVAL s (never finished)."""
+        try:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(DRIP_BYTES):
+                h.wfile.write(b"a")
+                h.wfile.flush()
+                time.sleep(DRIP_INTERVAL)
+        except OSError:  # the client gave up
+            pass
+        h.close_connection = True
 
     def _pwnedkeys(self, h, path: str, q: dict[str, str]) -> None:
         spki = path.strip("/").lower()

@@ -37,6 +37,7 @@ import logging
 import os
 import random
 import re
+import socket
 import sys
 import tempfile
 import threading
@@ -48,6 +49,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import requests.adapters
 
 from .. import __version__
 from ..errors import OfflineMiss, Problem, UpstreamError
@@ -359,7 +361,11 @@ class Session:
         self.max_retry_after = max_retry_after
         self.max_age = {**DEFAULT_MAX_AGE, **(max_age or {})}
         self.clock, self.sleep, self.now, self.jitter = clock, sleep, now, jitter
-        self.http = http or requests.Session()
+        if http is None:
+            http = requests.Session()
+            for prefix in ("http://", "https://"):
+                http.mount(prefix, _tracking_adapter())
+        self.http = http
         self.http.headers["User-Agent"] = USER_AGENT
         self._buckets: dict[str, TokenBucket] = {}
         self._rates: dict[str, tuple[float, int]] = {}
@@ -514,7 +520,31 @@ class Session:
         self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
     ) -> tuple[int, str, Mapping[str, str], bytes]:
         """One attempt: the request, its redirects and the body, within what is left of the
-        deadline. Returns (status, reason phrase, headers, decoded body)."""
+        deadline. Returns (status, reason phrase, headers, decoded body).
+
+        A watchdog shuts the connection's socket down when the deadline passes, so no phase (a
+        status line or headers sent a byte at a time included) can outlast it."""
+        left = self.deadline - spent - (time.monotonic() - started)
+        slot = _Slot()
+        _TRACK.slot = slot
+        timer = threading.Timer(max(left, 0.0), slot.cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            return self._exchange_once(url, shown, headers, started, spent, cap)
+        except (_Deadline, _TooBig, _Unusable):
+            raise
+        except Exception:
+            if slot.fired:
+                raise _Deadline(f"deadline of {self.deadline:g} s passed") from None
+            raise
+        finally:
+            timer.cancel()
+            _TRACK.slot = None
+
+    def _exchange_once(
+        self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
+    ) -> tuple[int, str, Mapping[str, str], bytes]:
         origin = _origin(url)
         sent = dict(headers)
         sent["Accept-Encoding"] = "gzip, deflate"  # the encodings _Inflater decodes, nothing else
@@ -575,6 +605,60 @@ class Session:
         if expected is not None and received < expected:
             raise _CutShort(f"{received} of {expected} bytes")
         return inflater.finish()
+
+
+# --- the deadline's watchdog ------------------------------------------------------------------
+
+
+class _Slot:
+    """The connection an attempt runs on, and a way to cut it from the watchdog's thread."""
+
+    def __init__(self) -> None:
+        self.conn = None
+        self.fired = False
+
+    def cut(self) -> None:
+        self.fired = True
+        sock = getattr(self.conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read in the other thread returns now
+            except OSError:
+                pass
+
+
+_TRACK = threading.local()  # .slot: the _Slot of this thread's attempt, if one is under way
+
+
+def _tracked(base):
+    class Tracked(base):
+        def request(self, *args, **kwargs):
+            slot = getattr(_TRACK, "slot", None)
+            if slot is not None:
+                slot.conn = self
+            return super().request(*args, **kwargs)
+
+    Tracked.__name__ = f"Tracked{base.__name__}"
+    return Tracked
+
+
+def _tracking_adapter() -> requests.adapters.HTTPAdapter:
+    """requests' adapter whose connections tell the current attempt which socket they use."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class HTTPPool(HTTPConnectionPool):
+        ConnectionCls = _tracked(HTTPConnection)
+
+    class HTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = _tracked(HTTPSConnection)
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
+
+    return Adapter()
 
 
 class _Deadline(Exception):
