@@ -279,10 +279,10 @@ def _json(text: str, name: str) -> Classified | None:
 
 def _comments_of(obj: object) -> list | None:
     """The comments the report loader would read from this JSON (its own shape check)."""
-    try:
+    try:  # the report package (analysis/reports/comments.py), or the single module before it
+        from .reports.comments import _comments_from_json
+    except ImportError:
         from .reports import _comments_from_json
-    except ImportError:  # pragma: no cover - the report parser's module layout changed
-        return None
     return _comments_from_json(obj)
 
 
