@@ -71,7 +71,7 @@ TIME_UNITS = (
     ("month", "M", pd.DateOffset(months=1), "%Y-%m", "MS", "utcyearmonth"),
     ("year", "Y", pd.DateOffset(years=1), "%Y", "YS", "utcyear"),
 )
-MAX_BARS = 60
+MAX_BARS = 100
 MAX_TICKS = 12
 # Counts are whole numbers: no 0.5-certificate ticks.
 COUNT_AXIS = {"tickMinStep": 1, "format": "d"}
@@ -112,6 +112,21 @@ def floor_to(times: pd.Series, unit: tuple) -> pd.Series:
     return out.dt.tz_localize("UTC")
 
 
+def _datetime(t: pd.Timestamp) -> dict:
+    """A Vega-Lite DateTime in UTC: Streamlit's renderer drops plain millisecond tick values, and a
+    domain in milliseconds next to one in DateTimes (Vega-Lite's own) makes an infinite extent."""
+    t = pd.Timestamp(t).tz_convert("UTC")
+    return {
+        "year": t.year,
+        "month": t.month,
+        "date": t.day,
+        "hours": t.hour,
+        "minutes": t.minute,
+        "seconds": t.second,
+        "utc": True,
+    }
+
+
 def _time_axis(
     title: str, unit: tuple | None = None, lo: pd.Timestamp | None = None, hi: pd.Timestamp | None = None
 ) -> alt.Axis:
@@ -130,8 +145,8 @@ def _time_axis(
         title=title,
         format=unit[3],
         labelOverlap=True,
-        values=[int(t.timestamp() * 1000) for t in ticks],
-        labelAngle=0 if len(unit[3]) <= 8 else -30,
+        values=[_datetime(t) for t in ticks],
+        labelAngle=0,
     )
 
 
@@ -209,7 +224,7 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
     # An explicit domain one period wider on each side: a single period would otherwise fill the axis.
     bounds = floor_to(pd.Series([span.min(), span.max()]), unit)
     lo, hi = bounds.iloc[0] - step, bounds.iloc[1] + step * 2
-    domain = [int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)]
+    domain = [_datetime(lo), _datetime(hi)]
     # Explicit bar extents (period start to end): a local-time timeUnit on a UTC scale draws no bars.
     agg["period_end"] = _iso(agg["period"] + step)
     agg["period"] = _iso(agg["period"])
@@ -220,7 +235,7 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
             x=alt.X(
                 "period:T",
                 title=f"Issue time ({word}, UTC)",
-                scale=alt.Scale(type="utc", domain=domain),
+                scale=alt.Scale(type="utc", domainMin=domain[0], domainMax=domain[1]),
                 axis=_time_axis(f"Issue time ({word}, UTC)", unit, lo, hi),
             ),
             x2="period_end:T",
@@ -265,7 +280,7 @@ def issuance_over_time(issuances: pd.DataFrame, *, title: str = "Certificates is
         layers.append(
             alt.Chart(rules)
             .mark_rule(color="black", strokeDash=[4, 3], opacity=0.7)
-            .encode(x=alt.X("when:T", scale=alt.Scale(type="utc", domain=domain)), tooltip=tips)
+            .encode(x=alt.X("when:T"), tooltip=tips)  # the bars set the shared scale: one domain, no conflict
         )
     return (
         alt.layer(*layers)
@@ -310,15 +325,20 @@ def key_timeline(
     all_times = pd.concat([data["time"], report["time"]], ignore_index=True)
     axis_unit = time_unit(all_times, max_periods=MAX_TICKS * 4)
     t_all = pd.to_datetime(all_times, utc=True)
-    first = floor_to(pd.Series([t_all.min()]), axis_unit).iloc[0]
-    last = floor_to(pd.Series([t_all.max()]), axis_unit).iloc[0] + axis_unit[2]
+    # One whole unit of room on each side of the events' units.
+    first = floor_to(pd.Series([t_all.min()]), axis_unit).iloc[0] - axis_unit[2]
+    last = floor_to(pd.Series([t_all.max()]), axis_unit).iloc[0] + axis_unit[2] * 2
     axis = _time_axis(f"Time ({zone_note})", axis_unit, first, last)
     budget = MAX_MARKS - len(report)
     freq, word = pick_bucket(ev["when"], ev["key"] + "|" + ev["event"], limit=max(budget, 100))
-    # Whole units from the first event's to past the last one's: events a second apart (PKITS)
-    # sit on a minute axis instead of stretching one second across the chart.
-    x_scale = alt.Scale(
-        type="utc", padding=14, domain=[int(first.timestamp() * 1000), int(last.timestamp() * 1000)]
+    # Events within a unit or two (PKITS: a second apart) get a fixed domain of whole units, so one
+    # second is not stretched across the chart; nothing to zoom then (a domain and Vega-Lite's
+    # scale-bound zoom together make an infinite extent). Longer spans keep pan and zoom.
+    tiny = _periods(t_all.min(), t_all.max(), axis_unit) <= 2
+    x_scale = (
+        alt.Scale(type="utc", padding=14, domain=[_datetime(first), _datetime(last)])
+        if tiny
+        else alt.Scale(type="utc", padding=14)
     )
     layers = []
     domain = ["issuance", "issuance after compromise", "compromise time"]
@@ -362,7 +382,7 @@ def key_timeline(
                     alt.Tooltip("detail:N", title="Detail"),
                 ],
             )
-            .add_params(zoom)
+            .add_params(*([] if tiny else [zoom]))
         )
     if len(report):
         rep = pd.DataFrame(
@@ -388,7 +408,8 @@ def key_timeline(
         title=alt.Title(
             title,
             subtitle=("Purple dashed lines: the report's own timeline. " if len(report) else "")
-            + f"Marks are grouped per {word}. Drag to pan, scroll to zoom.",
+            + f"Marks are grouped per {word}."
+            + ("" if tiny else " Drag to pan, scroll to zoom."),
         ),
         # A step per key row: a fixed height with a discrete y axis collapses in Streamlit's renderer.
         height=alt.Step(26) if len(ev) else 120,

@@ -1,4 +1,4 @@
-"""The dashboard's data layer (analysis/app_data.py): workspace safety, upload sorting, page frames,
+"""The dashboard's data layer (analysis/app_data/): workspace safety, upload sorting, page frames,
 and fetching into a workspace against the local upstream server. Expected values are by hand."""
 
 from __future__ import annotations

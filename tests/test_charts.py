@@ -39,7 +39,7 @@ def _issuances(n: int, keys: int, seed: int = 1) -> pd.DataFrame:
 
 
 def test_issuance_over_time_counts_by_hand():
-    t = pd.to_datetime(["2020-01-05", "2020-01-20", "2020-02-01", "2020-03-10", "2020-03-11"], utc=True)
+    t = pd.to_datetime(["2020-01-05", "2020-01-20", "2020-02-01", "2020-04-21", "2020-04-22"], utc=True)
     iss = pd.DataFrame(
         {
             "spki_sha256": ["a", "a", "b", "a", "c"],
@@ -54,15 +54,15 @@ def test_issuance_over_time_counts_by_hand():
     chart = charts.issuance_over_time(iss)
     spec = chart.to_dict()
     bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
-    # 2020-01-05 .. 2020-03-11 is 67 days (over the 60-bar limit), so weeks, starting on Monday:
-    # Sun 01-05 -> 2019-12-30, Mon 01-20 -> 01-20, Sat 02-01 -> 01-27, Tue 03-10 and Wed 03-11 -> 03-09.
+    # 2020-01-05 .. 2020-04-22 is 109 days (over the 100-bar limit), so weeks, starting on Monday:
+    # Sun 01-05 -> 2019-12-30, Mon 01-20 -> 01-20, Sat 02-01 -> 01-27, Tue 04-21 and Wed 04-22 -> 04-20.
     got = {(r["period"][:10], r["category"]): r["certificates"] for r in bars}
     assert got == {
         ("2019-12-30", "Compromised key, issued before compromise"): 1,
         ("2020-01-20", "Issued after compromise"): 1,
         ("2020-01-27", "Other keys"): 1,
-        ("2020-03-09", "Issued after compromise"): 1,
-        ("2020-03-09", "Other keys"): 1,
+        ("2020-04-20", "Issued after compromise"): 1,
+        ("2020-04-20", "Other keys"): 1,
     }
     text = _spec_text(chart)
     assert "Certificates issued over time" in text
@@ -171,12 +171,21 @@ def test_corpus_charts_by_hand():
         (["2024-10-26T00:00Z", "2024-10-27T12:00Z"], "hour"),  # 37 hours
         (["2024-10-01", "2024-11-15"], "day"),  # 46 days
         (["2024-01-01", "2024-12-31"], "week"),  # 53 weeks
-        (["2021-01-01", "2024-10-31"], "month"),  # 46 months
+        (["2021-01-01", "2024-10-31"], "month"),  # 200 weeks, 46 months
+        (["2018-12-24", "2024-10-31"], "month"),  # the demo: 71 months
         (["2014-03-26", "2026-03-15"], "year"),  # 145 months, 13 years
     ],
 )
 def test_the_time_unit_follows_the_span(times, unit):
     assert charts.time_unit(pd.Series(pd.to_datetime(times, utc=True)))[0] == unit
+
+
+def _when(dt: dict) -> pd.Timestamp:
+    """A Vega-Lite DateTime (as the charts write tick values) as a UTC timestamp."""
+    assert dt["utc"] is True
+    return pd.Timestamp(
+        year=dt["year"], month=dt["month"], day=dt["date"], hour=dt["hours"], minute=dt["minutes"], tz="UTC"
+    )
 
 
 def _axis(spec: dict, channel: str) -> dict:
@@ -198,7 +207,7 @@ def test_a_span_of_seconds_gets_a_minute_axis_and_whole_counts():
     spec = charts.issuance_over_time(iss).to_dict()
     x, y = _axis(spec, "x"), _axis(spec, "y")
     # Domain one minute either side (08:29 .. 08:32): a tick on each whole minute, labelled to the minute.
-    ticks = [pd.Timestamp(v, unit="ms", tz="UTC").strftime("%H:%M:%S") for v in x["values"]]
+    ticks = [_when(v).strftime("%H:%M:%S") for v in x["values"]]
     assert ticks == ["08:29:00", "08:30:00", "08:31:00", "08:32:00"] and x["format"] == "%Y-%m-%d %H:%M"
     assert y["tickMinStep"] == 1 and y["format"] == "d"
     bars = [rows for rows in spec["datasets"].values() if rows and "category" in rows[0]][0]
@@ -286,7 +295,7 @@ def test_long_spans_get_at_most_twelve_ticks_on_whole_units():
         }
     )
     x = _axis(charts.issuance_over_time(iss).to_dict(), "x")
-    years = [pd.Timestamp(v, unit="ms", tz="UTC") for v in x["values"]]
+    years = [_when(v) for v in x["values"]]
     # years 2013 (one before) .. 2028 (two after): 16 periods -> a tick every 2 years, on 1 January
     assert [y.year for y in years] == [2013, 2015, 2017, 2019, 2021, 2023, 2025, 2027]
     assert all((y.month, y.day, y.hour) == (1, 1, 0) for y in years) and x["format"] == "%Y"
