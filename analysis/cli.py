@@ -17,7 +17,7 @@ from .errors import InputError, UpstreamError, UsageError
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 # Order is the order of `--help`.
-COMMAND_MODULES = ("keyreuse", "fetch", "report", "incidents", "sweep", "dashboard")
+COMMAND_MODULES = ("keyreuse", "fetch", "report", "incidents", "sweep", "ingest", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

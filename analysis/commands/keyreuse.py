@@ -69,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_keyreuse_inputs(p)
+    add_store_options(p)
     add_format(
         p,
         ("table", "json", "csv"),
@@ -77,6 +78,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 when any input was skipped")
     add_shared_options(p, crtsh=True)
     p.set_defaults(func=run)
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """`keyreuse --store DIR`: the same rules over a Parquet store (`ca-incidents ingest`)."""
+    g = p.add_argument_group("store (CT scale)")
+    g.add_argument(
+        "--store", metavar="DIR", default=None, help="analyse a Parquet store made by `ca-incidents ingest`"
+    )
+    g.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="with --store: run the rules SQL in DuckDB on this machine (default) or on Spark",
+    )
+    g.add_argument(
+        "--spark-master",
+        metavar="URL",
+        default=None,
+        help="with --engine spark: the cluster (spark://host:7077, yarn, k8s://...; default local[2])",
+    )
+    g.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        default="2GB",
+        help="with --store: DuckDB's memory limit before it spills to disk (default 2GB)",
+    )
 
 
 def has_network_inputs(args: argparse.Namespace) -> bool:
@@ -146,7 +173,66 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
     return findings, upstream_failed
 
 
+def run_store(args: argparse.Namespace) -> int:
+    """`keyreuse --store DIR`: the rules as SQL over the store, the same output as from files."""
+    given = [
+        o
+        for o, v in (
+            ("--certs", args.certs),
+            ("--crl", args.crl),
+            ("--revocations", args.revocations),
+            ("--compromised", args.compromised),
+            ("--crtsh-spki", args.crtsh_spki),
+            ("--demo", args.demo),
+        )
+        if v
+    ]
+    if given or has_network_inputs(args):
+        raise UsageError(
+            f"--store cannot be combined with {', '.join(given) or 'network inputs'}: "
+            "add them to the store with `ca-incidents ingest` first"
+        )
+    from ..formats import parse_time
+    from ..store import find_key_reuse_store
+
+    as_of = args.as_of
+    if as_of is not None:
+        try:
+            as_of = parse_time(as_of)
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from exc
+
+    findings = find_key_reuse_store(
+        args.store,
+        scope=args.scope,
+        as_of=as_of,
+        engine=args.engine,
+        memory_limit=args.memory_limit,
+        spark_master=args.spark_master,
+    )
+    try:
+        if findings.summary["certificate_entries"] == 0:
+            report_problems(findings.problems)
+            raise UsageError(f"{args.store}: the store holds no certificates")
+        report_problems(findings.problems)
+        if args.format == "json":
+            findings.write_json(sys.stdout)
+        else:
+            findings.keys_in_dict = "compromised"  # the table and the CSV need no other key
+            if args.format == "csv":
+                write_violations_csv(findings, sys.stdout)
+            else:
+                sys.stdout.write(to_table(findings))
+    finally:
+        findings.close()
+    if args.strict and findings.problems:
+        return EXIT_SKIPPED
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.store:
+        return run_store(args)
     findings, upstream_failed = analyse_from_args(args)
     report_problems(findings.problems)
     if args.format == "json":

@@ -1,0 +1,475 @@
+"""Run the rules SQL (rules.py) on a store with DuckDB or Spark and assemble the same `Findings`
+the pandas path returns, so every output format is shared.
+
+Plan: (1) a probe over every certificate finds the keys that can be compromised (a keyCompromise
+revocation attaches to one of their certificates, or they are listed); (2) the full rules run on
+those keys' certificates only (every rule is local to a key once revocations are attached);
+(3) one grouping pass per issuer gives the whole store's counts and coverage; (4) the serial_reuse
+warnings and (for JSON) the keys without compromise come from their own grouping queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import Problem, UsageError
+from ..formats import TIME_DTYPE, format_time
+from ..keyreuse import (
+    BACKDATING_NOTE,
+    CAVEAT,
+    KEY_FIELDS,
+    Findings,
+    _crtsh_urls,
+    _keys_table,
+    _py,
+)
+from ..names import NameParseError, dn_key, match_issuer
+from . import rules
+from .layout import Store, open_store
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+TIME_COLUMNS = {
+    "not_before",
+    "not_after",
+    "issued_at",
+    "revoked_at",
+    "compromised_at",
+    "issuer_compromised_at",
+    "violation_compromised_at",
+    "delay_reference",
+    "first_issued",
+    "last_issued",
+}
+STRING_COLUMNS = {
+    "issuer_key",
+    "issuer_dn",
+    "serial",
+    "spki_sha256",
+    "key_type",
+    "cert_sha256",
+    "precert_sha256",
+    "source",
+    "revocation_reason",
+    "revocation_source",
+}
+
+
+# --- engines ----------------------------------------------------------------------------------
+
+
+class DuckDBEngine:
+    """DuckDB over the store's Parquet files, with a memory limit and spilling to `temp_dir`."""
+
+    name = "duckdb"
+
+    def __init__(
+        self,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        threads: int | None = None,
+        temp_dir: str | None = None,
+    ) -> None:
+        import duckdb
+
+        try:
+            self.con = duckdb.connect(config={"memory_limit": memory_limit})
+        except duckdb.Error as exc:
+            raise UsageError(f"memory limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if temp_dir:
+            self.con.execute("SET temp_directory = ?", [temp_dir])
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def load(self, store: Store, name_map: dict[str, str]) -> None:
+        files = {t: store.files(t) for t in ("certs", "revocations", "compromised")}
+        self.con.execute(
+            "CREATE OR REPLACE VIEW certs AS SELECT cert_sha256, spki_sha256, issuer_dn, issuer_key, serial, "
+            "epoch_us(not_before) AS nb, epoch_us(not_after) AS na, is_precert, is_ca, key_type, crtsh_id, "
+            "epoch_us(first_seen) AS fs, epoch_us(sct_time) AS sct, source, seq, dup "
+            f"FROM read_parquet({_list(files['certs'])})"
+        )
+        self.con.execute(
+            "CREATE OR REPLACE VIEW revs_raw AS SELECT issuer_dn, issuer_key, serial, "
+            "epoch_us(revoked_at) AS revoked_at, reason, reason_code, source, seq "
+            f"FROM read_parquet({_list(files['revocations'])})"
+        )
+        self.con.execute(_revs_view(name_map))
+        self.con.execute(
+            "CREATE OR REPLACE VIEW comp AS SELECT spki_sha256, epoch_us(reported_at) AS reported_at, source, seq "
+            f"FROM read_parquet({_list(files['compromised'])})"
+        )
+
+    def table(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        reader = self.con.sql(sql).to_arrow_reader(65536)
+        yield from reader
+
+    def create(self, name: str, data: pa.Table) -> None:
+        self.con.register(f"_{name}_arrow", data)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_arrow")
+        self.con.unregister(f"_{name}_arrow")
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _list(files: list[str]) -> str:
+    return "[" + ", ".join(_literal(f) for f in files) + "]"
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _revs_view(name_map: dict[str, str]) -> str:
+    """Revocations with every issuer resolved (bare CNs through `name_map`); unresolved rows left out."""
+    if name_map:
+        values = ", ".join(f"({_literal(k)}, {_literal(v)})" for k, v in name_map.items())
+        return (
+            "CREATE OR REPLACE VIEW revs AS SELECT r.issuer_dn, COALESCE(r.issuer_key, m.resolved) AS issuer_key, "
+            "r.serial, r.revoked_at, r.reason, r.reason_code, r.source, r.seq FROM revs_raw r "
+            f"LEFT JOIN (VALUES {values}) AS m(name, resolved) ON r.issuer_dn = m.name "
+            "WHERE COALESCE(r.issuer_key, m.resolved) IS NOT NULL"
+        )
+    return "CREATE OR REPLACE VIEW revs AS SELECT * FROM revs_raw WHERE issuer_key IS NOT NULL"
+
+
+def make_engine(
+    engine: str = "duckdb",
+    *,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    spark_master: str | None = None,
+    spark=None,
+):
+    """An engine by name: "duckdb" (this machine) or "spark" (local[2] or `spark_master`)."""
+    if engine == "duckdb":
+        try:
+            return DuckDBEngine(memory_limit=memory_limit, temp_dir=os.environ.get("CA_INCIDENTS_SPILL"))
+        except ImportError as exc:
+            raise UsageError(f"--engine duckdb needs the duckdb package ({exc})") from None
+    if engine == "spark":
+        from .spark import SparkEngine
+
+        return SparkEngine(master=spark_master, spark=spark)
+    raise UsageError(f"unknown engine {engine!r} (duckdb or spark)")
+
+
+# --- the analysis ------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreFindings(Findings):
+    """Findings of a store. `issuances` holds the compromised keys' issuances only; `keys` the
+    compromised keys unless `all_keys=True` was asked for; `iter_keys()` streams every key."""
+
+    _plain_keys: object = None  # callable yielding the keys without compromise, in output order
+    all_keys_loaded: bool = False
+    # "all": to_dict() lists every key (the JSON contract). "compromised": only the compromised
+    # ones, enough for the table (it lists reused keys) and the CSV (violations only).
+    keys_in_dict: str = "all"
+    extra: dict = field(default_factory=dict)
+
+    def iter_keys(self) -> Iterator[dict]:
+        """Every key's JSON record in the order of `keys` in the pandas output."""
+        from ..keyreuse import _records
+
+        comp = self.keys[self.keys["key_compromised"]] if len(self.keys) else self.keys
+        rest = self.keys[~self.keys["key_compromised"]] if len(self.keys) else self.keys
+        yield from _records(comp, KEY_FIELDS)
+        if self.all_keys_loaded or self._plain_keys is None:
+            yield from _records(rest, KEY_FIELDS)
+            return
+        # Keys of the compromise pipeline that turned out uncompromised merge into the plain ones.
+        extra = _records(rest, KEY_FIELDS)
+        yield from heapq.merge(extra, self._plain_keys(), key=lambda k: (-k["issuances"], k["spki_sha256"]))
+
+    def close(self) -> None:
+        """End the engine kept for `iter_keys()`."""
+        eng = self.extra.pop("engine", None)
+        if eng is not None:
+            eng.close()
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        if not self.all_keys_loaded and self.keys_in_dict == "all":
+            d["keys"] = list(self.iter_keys())
+        return d
+
+    def write_json(self, out) -> None:
+        """`to_dict()` as `print_json` writes it, streaming the keys instead of holding them."""
+        saved, self.all_keys_loaded = self.all_keys_loaded, True
+        keys_frame, self.keys = self.keys, self.keys.iloc[0:0]
+        try:
+            d = super().to_dict()
+        finally:
+            self.keys, self.all_keys_loaded = keys_frame, saved
+        head, tail = json.dumps(d, indent=2, ensure_ascii=False, default=str).split('"keys": []', 1)
+        out.write(head)
+        out.write('"keys": [')
+        first = True
+        for item in self.iter_keys():
+            text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+            out.write(("\n" if first else ",\n") + "\n".join("    " + line for line in text.split("\n")))
+            first = False
+        out.write("]" if first else "\n  ]")
+        out.write(tail)
+        out.write("\n")
+
+
+def find_key_reuse_store(
+    store: str | os.PathLike | Store,
+    *,
+    scope: str = "global",
+    as_of: dt.datetime | pd.Timestamp | str | None = None,
+    engine: str = "duckdb",
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    spark_master: str | None = None,
+    spark=None,
+    all_keys: bool = False,
+) -> StoreFindings:
+    """design.md's key-reuse rules over a store, with DuckDB (default) or Spark.
+
+    The result matches `find_key_reuse` on the same inputs. `all_keys=True` loads every key into
+    `keys` (small stores); otherwise `keys` holds the compromised keys and `iter_keys()` (or
+    `write_json`) streams the rest from the engine.
+    """
+    if scope not in ("global", "issuer"):
+        raise ValueError(f"scope must be 'global' or 'issuer', not {scope!r}")
+    st = store if isinstance(store, Store) else open_store(store)
+    now = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
+    now = (now.tz_localize("UTC") if now.tzinfo is None else now).tz_convert("UTC")
+    now_us = int(now.value) // 1000  # .value is nanoseconds whatever the unit
+    eng = make_engine(engine, memory_limit=memory_limit, spark_master=spark_master, spark=spark)
+    try:
+        findings = _analyse(st, eng, scope, now, now_us, all_keys)
+    except BaseException:
+        eng.close()
+        raise
+    if all_keys:
+        eng.close()  # otherwise it stays open for iter_keys(); `close()` ends it
+    return findings
+
+
+def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_keys: bool) -> StoreFindings:
+    problems = list(st.problems)
+    eng.load(st, {})
+    # Revocation issuers given as a bare CN resolve against the loaded issuers (names.match_issuer).
+    bare = _frame(
+        eng.table(
+            "SELECT issuer_dn, MIN(seq) AS s FROM revs_raw WHERE issuer_key IS NULL GROUP BY 1 ORDER BY s"
+        )
+    )
+    name_map: dict[str, str] = {}
+    unresolved: list[str] = []
+    if len(bare):
+        known = [r for r in _frame(eng.table("SELECT DISTINCT issuer_dn FROM certs"))["issuer_dn"].dropna()]
+        for name in bare["issuer_dn"].dropna():
+            try:
+                name_map[name] = dn_key(match_issuer(name, known))
+            except (LookupError, NameParseError) as exc:
+                unresolved.append(name)
+                problems.append(Problem(str(name), None, f"revocation issuer not resolved: {exc}"))
+        eng.load(st, name_map)
+        if unresolved:
+            names = ", ".join(_literal(n) for n in unresolved)
+            rows = _frame(
+                eng.table(f"SELECT source, serial FROM revs_raw WHERE issuer_dn IN ({names}) ORDER BY seq")
+            )
+            problems += [
+                Problem(str(s), f"serial {n}", "skipped: issuer not resolved")
+                for s, n in zip(rows["source"], rows["serial"], strict=True)
+            ]
+
+    # (1) keys that can be compromised, (2) the rules on their certificates.
+    candidates = eng.table(rules.CANDIDATE_KEYS)
+    eng.create("cand", candidates)
+    eng.view("ccerts", "SELECT * FROM certs WHERE spki_sha256 IN (SELECT spki_sha256 FROM cand)")
+    iss = _frame(eng.table(rules.flagged_issuances("ccerts", now_us=now_us, scope=scope)))
+    iss["crtsh_url"] = _crtsh_urls(iss) if len(iss) else pd.Series([], dtype="string")
+
+    # (3) counts and coverage per issuer.
+    issuers = _frame(eng.table(rules.ISSUER_FIGURES))
+    distinct_keys = int(eng.table(rules.DISTINCT_KEYS).column("n")[0].as_py() or 0)
+
+    # (4) serial_reuse warnings, in the pandas frame's order.
+    warnings: list[str] = []
+    pairs = eng.table(rules.REUSED_SERIALS)
+    if pairs.num_rows:
+        eng.create("rpairs", pairs)
+        eng.view(
+            "rcerts",
+            "SELECT c.* FROM certs c JOIN rpairs p ON c.issuer_key = p.issuer_key AND c.serial = p.serial",
+        )
+        rows = _frame(eng.table(rules.issuances_of("rcerts"))).sort_values("opos", kind="stable")
+        for _, grp in rows.groupby(["issuer_key", "serial"], sort=False):
+            warnings.append(
+                f"serial_reuse: {grp['issuer_dn'].iloc[0]} serial {grp['serial'].iloc[0]} was issued on "
+                f"{grp['spki_sha256'].nunique()} different keys"
+            )
+
+    listed_without = sorted(
+        _frame(eng.table(rules.LISTED_WITHOUT_CERTIFICATES))["spki_sha256"].dropna().tolist()
+    )
+
+    violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
+    violations = violations.assign(
+        compromised_at=violations["violation_compromised_at"],
+        compromise_source=violations["violation_source"],
+    )
+    delays = iss[iss["revocation_delay"]].sort_values(["spki_sha256", "delay_reference"], kind="stable")
+    delays = delays.assign(compromised_at=delays["delay_reference"])
+    keys = _keys_table(iss)
+
+    summary = {
+        "certificate_entries": int(issuers["entries"].sum()) if len(issuers) else 0,
+        "distinct_certificates": int(issuers["distinct_certs"].sum()) if len(issuers) else 0,
+        "issuances": int(issuers["issuances"].sum()) if len(issuers) else 0,
+        "distinct_keys": distinct_keys,
+        "compromised_keys": int(iss.loc[iss["key_compromised"], "spki_sha256"].nunique()),
+        "issuances_with_compromised_keys": int(iss["key_compromised"].sum()),
+        "violating_issuances": int(iss["violation"].sum()),
+        "reused_compromised_keys": int(iss.loc[iss["violation"], "spki_sha256"].nunique()),
+        "revocation_delays": int(iss["revocation_delay"].sum()),
+        "remaining_valid": int(iss["remaining_valid"].sum()),
+    }
+    notes = [CAVEAT, *warnings, BACKDATING_NOTE]
+    if scope == "issuer":
+        notes.append(
+            "--scope issuer: only compromise known to the same issuer (its own keyCompromise revocation) counts."
+        )
+    if len(iss) and iss["compromise_undated"].any():
+        notes.append(
+            "Keys listed without a date count as compromised before any issuance: every issuance on them is a "
+            "violation, and revocation delays for their other certificates cannot be judged."
+        )
+    notes.extend(_coverage_notes(st, eng, issuers))
+    notes.append(f"remaining_valid is as of {format_time(now)}.")
+
+    findings = StoreFindings(
+        summary=summary,
+        issuances=iss,
+        keys=keys,
+        violations=violations,
+        revocation_delays=delays,
+        listed_keys_without_certificates=listed_without,
+        notes=notes,
+        problems=problems,
+        inputs=st.inputs,
+        scope=scope,
+        as_of=now,
+    )
+    compromised = eng.table("SELECT spki_sha256 FROM cand")
+    eng.create("comp_keys", compromised)
+
+    def plain() -> Iterator[dict]:
+        for batch in eng.batches(rules.plain_keys("certs", "comp_keys")):
+            yield from _plain_key_records(pa.Table.from_batches([batch]))
+
+    if all_keys:
+        plain_records = list(plain())
+        findings.keys = _merge_keys(keys, plain_records)
+        findings.all_keys_loaded = True
+    else:
+        findings._plain_keys = plain
+        findings.extra["engine"] = eng
+    return findings
+
+
+def _plain_key_records(table: pa.Table) -> Iterator[dict]:
+    frame = _frame(table)
+    for row in frame.itertuples(index=False):
+        yield {
+            "spki_sha256": row.spki_sha256,
+            "key_type": _py(row.key_type),
+            "issuances": int(row.issuances),
+            "issuers": sorted({i for i in (row.issuers if row.issuers is not None else []) if i is not None}),
+            "first_issued": format_time(row.first_issued),
+            "last_issued": format_time(row.last_issued),
+            "compromised_at": None,
+            "compromise_source": None,
+            "issued_after_compromise": 0,
+            "revocation_delays": 0,
+        }
+
+
+def _merge_keys(keys: pd.DataFrame, plain: list[dict]) -> pd.DataFrame:
+    """The pandas keys table: compromised keys first, then the rest by issuances and SPKI."""
+    extra = pd.DataFrame(
+        [{**r, "key_compromised": False} for r in plain], columns=[*KEY_FIELDS, "key_compromised"]
+    )
+    for c in ("first_issued", "last_issued", "compromised_at"):
+        extra[c] = pd.to_datetime(extra[c], utc=True).astype(TIME_DTYPE)
+    out = pd.concat([keys, extra], ignore_index=True) if len(keys) else extra
+    out = out.sort_values(
+        ["key_compromised", "issued_after_compromise", "issuances", "spki_sha256"],
+        ascending=[False, False, False, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    out["key_compromised"] = out["key_compromised"].astype(bool)
+    return out
+
+
+def _coverage_notes(st: Store, eng, issuers: pd.DataFrame) -> list[str]:
+    """keyreuse._coverage_notes from per-issuer figures (the same sentences)."""
+    if issuers.empty:
+        return []
+    names = [c["issuer_dn"] for c in st.crls] + [n for c in st.crls for n in c["indirect_issuers"]]
+    names += _frame(eng.table("SELECT DISTINCT issuer_dn FROM revs_raw"))["issuer_dn"].dropna().tolist()
+    covered = set()
+    for name in names:
+        try:
+            covered.add(dn_key(name))
+        except NameParseError:
+            continue
+    covered.update(_frame(eng.table("SELECT DISTINCT issuer_key FROM revs"))["issuer_key"].dropna().tolist())
+    if not covered:
+        return [
+            "No revocation data was loaded: revocations, compromise known from revocations and revocation "
+            "delays are unknown, not zero."
+        ]
+    leaf = issuers[issuers["first_leaf_dn"].notna()]
+    first = leaf["first_leaf_dn"] if len(leaf) else issuers["first_dn"]
+    keys = leaf["issuer_key"] if len(leaf) else issuers["issuer_key"]
+    missing = sorted(
+        {n for k, n in zip(keys, first, strict=True) if k not in covered and n is not None and n == n}
+    )
+    return [
+        f"No revocation source covers issuer {name}: its certificates' revocations are unknown, not absent."
+        for name in missing
+    ]
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """An engine's Arrow result -> a frame with the pandas path's dtypes (µs integers -> UTC times)."""
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name in TIME_COLUMNS:
+            if pa.types.is_timestamp(col.type):
+                col = pc.cast(col, pa.timestamp("us", tz="UTC"))
+            else:
+                col = pc.cast(pc.cast(col, pa.int64()), pa.timestamp("us", tz="UTC"))
+            cols[name] = col.to_pandas().astype(TIME_DTYPE)
+        elif name in STRING_COLUMNS:
+            cols[name] = pd.Series(col.to_pylist(), dtype="string")
+        elif name == "crtsh_id":
+            cols[name] = pd.Series(col.to_pylist(), dtype="Int64")
+        elif pa.types.is_boolean(col.type):
+            cols[name] = pd.Series([bool(v) for v in col.to_pylist()], dtype=bool)
+        else:
+            cols[name] = pd.Series(col.to_pylist(), dtype=object if not len(col) else None)
+    return pd.DataFrame(cols)
