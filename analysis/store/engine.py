@@ -123,6 +123,9 @@ class DuckDBEngine:
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
     def close(self) -> None:
         self.con.close()
 
@@ -298,7 +301,8 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
     candidates = eng.table(rules.CANDIDATE_KEYS)
     eng.create("cand", candidates)
     eng.view("ccerts", "SELECT * FROM certs WHERE spki_sha256 IN (SELECT spki_sha256 FROM cand)")
-    iss = _frame(eng.table(rules.flagged_issuances("ccerts", now_us=now_us, scope=scope)))
+    eng.materialize("attached", rules.attached_issuances("ccerts"))
+    iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
     iss["crtsh_url"] = _crtsh_urls(iss) if len(iss) else pd.Series([], dtype="string")
 
     # (3) counts and coverage per issuer.
@@ -380,7 +384,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
             yield from _plain_key_records(pa.Table.from_batches([batch]))
 
     if all_keys:
-        plain_records = list(plain())
+        plain_records = list(_plain_key_records(eng.table(rules.plain_keys("certs", "comp_keys"))))
         findings.keys = _merge_keys(keys, plain_records)
         findings.all_keys_loaded = True
     else:

@@ -84,12 +84,12 @@ eff AS (
 
 # --- rules: compromise time, violation, revocation delay, remaining valid ---------------------
 
+ATTACHED = """
+SELECT i.*, e.revoked_at, e.revocation_reason, e.reason_code, e.revocation_source,
+       COALESCE(e.reason_code = 1, FALSE) AS is_kc
+FROM iss1 i LEFT JOIN eff e ON i.issuer_key = e.issuer_key AND i.serial = e.serial"""
+
 RULES = """
-iss AS (
-  SELECT i.*, e.revoked_at, e.revocation_reason, e.reason_code, e.revocation_source,
-         COALESCE(e.reason_code = 1, FALSE) AS is_kc
-  FROM iss1 i LEFT JOIN eff e ON i.issuer_key = e.issuer_key AND i.serial = e.serial
-),
 kc AS (
   SELECT spki_sha256, issuer_key, revoked_at, opos,
          revocation_source || '#' || issuer_dn || ' serial ' || serial AS kc_source
@@ -192,18 +192,21 @@ FLAGGED_COLUMNS = """
   remaining_valid"""
 
 
-def flagged_issuances(certs: str, *, now_us: int, scope: str) -> str:
-    """Every issuance of `certs` with the rules' columns (run on the compromised keys' certificates)."""
+def attached_issuances(certs: str) -> str:
+    """Issuances of `certs` with their effective revocation: the engine materializes this as `iss`
+    (the rules below read it several times; Spark would otherwise recompute it for each)."""
+    return f"WITH {ISSUANCES.format(certs=certs)},{EFFECTIVE_REVOCATIONS}{ATTACHED}"
+
+
+def flagged_issuances(iss: str, *, now_us: int, scope: str) -> str:
+    """Every issuance of `iss` (see `attached_issuances`) with the rules' columns."""
     body = RULES.format(
         br=BR_6_1_1_3_4_US,
         deadline=DEADLINE_US,
         now=int(now_us),
         global_scope="TRUE" if scope == "global" else "FALSE",
     )
-    return (
-        f"WITH {ISSUANCES.format(certs=certs)},{EFFECTIVE_REVOCATIONS},{body}\n"
-        f"SELECT {FLAGGED_COLUMNS} FROM x ORDER BY opos"
-    )
+    return f"WITH iss AS (SELECT * FROM {iss}),{body}\nSELECT {FLAGGED_COLUMNS} FROM x ORDER BY opos"
 
 
 # Which keys can be compromised at all: a certificate whose (issuer, serial) has an effective

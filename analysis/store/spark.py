@@ -29,7 +29,7 @@ class SparkEngine:
         if spark is None:
             spark = start_session(master)
         self.spark = spark
-        self._views: list[str] = []
+        self._cached: dict = {}
 
     def load(self, store: Store, name_map: dict[str, str]) -> None:
         sp = self.spark
@@ -83,7 +83,18 @@ class SparkEngine:
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {rules.to_spark(sql)}")
 
+    def materialize(self, name: str, sql: str) -> None:
+        old = self._cached.pop(name, None)
+        if old is not None:
+            old.unpersist()
+        df = self.spark.sql(rules.to_spark(sql)).cache()
+        df.count()
+        df.createOrReplaceTempView(name)
+        self._cached[name] = df
+
     def close(self) -> None:
+        for df in self._cached.values():
+            df.unpersist()
         if self._own:
             self.spark.stop()
 
@@ -105,7 +116,7 @@ def start_session(master: str | None = None):
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", "4" if (master or "local").startswith("local") else "200")
     )
     try:
         spark = builder.getOrCreate()
