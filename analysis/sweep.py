@@ -17,10 +17,12 @@ without the database.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,15 +146,17 @@ class SweepState:
         elif name == "certs":
             self.certs[int(rec["crtsh_id"])] = rec
 
-    def _append(self, name: str, rec: dict) -> None:
+    def _append(self, name: str, *recs: dict) -> None:
+        """Write the records and sync once: after a kill, what was acknowledged is on disk."""
         if self.offline:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / f"{name}.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            fh.write("".join(json.dumps(rec, separators=(",", ":")) + "\n" for rec in recs))
             fh.flush()
             os.fsync(fh.fileno())
-        self._absorb(name, rec)
+        for rec in recs:
+            self._absorb(name, rec)
 
     def save_cas(self, cas: list[tuple[int, str]]) -> None:
         self._append("cas", {"cas": [[i, n] for i, n in cas]})
@@ -174,11 +178,18 @@ class SweepState:
         ]
         return dt.datetime.fromisoformat(rec["hi"]), entries
 
-    def save_key(self, spki: str, certificates: list[dict]) -> None:
-        rows = [
-            {k: (_iso(v) if isinstance(v, pd.Timestamp) else v) for k, v in c.items()} for c in certificates
+    def save_keys(self, keys: dict[str, list[dict]]) -> None:
+        """The certificates on each SPKI (an empty list: crt.sh has none)."""
+        recs = [
+            {
+                "spki_sha256": spki,
+                "certificates": [
+                    {k: (_iso(v) if isinstance(v, pd.Timestamp) else v) for k, v in c.items()} for c in rows
+                ],
+            }
+            for spki, rows in keys.items()
         ]
-        self._append("keys", {"spki_sha256": spki, "certificates": rows})
+        self._append("keys", *recs)
 
     def key(self, spki: str) -> list[dict] | None:
         rows = self.keys.get(spki)
@@ -187,8 +198,15 @@ class SweepState:
         times = ("not_before", "not_after", "revoked_at")
         return [{k: (_ts(v) if k in times else v) for k, v in r.items()} for r in rows]
 
-    def save_cert(self, crtsh_id: int, der: bytes, first_seen: pd.Timestamp | None) -> None:
-        self._append("certs", {"crtsh_id": int(crtsh_id), "der": der.hex(), "first_seen": _iso(first_seen)})
+    def save_certs(self, rows: list[dict]) -> None:
+        """Certificates as `certificate_details` gives them: crtsh_id, der, first_seen."""
+        self._append(
+            "certs",
+            *(
+                {"crtsh_id": int(r["crtsh_id"]), "der": r["der"].hex(), "first_seen": _iso(r["first_seen"])}
+                for r in rows
+            ),
+        )
 
     def cert(self, crtsh_id: int) -> dict | None:
         rec = self.certs.get(int(crtsh_id))
@@ -249,6 +267,7 @@ class _Run:
         self.page = page
         self.problems: list[Problem] = []
         self.failed = False
+        self.position = ""  # "(3/20)": which CA of how many, for the progress bar
 
     def fail(self, where: str, position: str | None, reason: str, *, upstream: bool = True) -> None:
         self.problems.append(Problem(where, position, reason))
@@ -271,6 +290,7 @@ class _Run:
         halved (down to `min_chunk`), a chunk that worked lets the next one grow back to `size`."""
         entries: list[dict] = []
         t, step = since, size
+        ceiling = size  # after a cancel, do not grow back to the size that was cancelled
         while t < until:
             stored = self.state.chunk(ca.ca_id, t)
             if stored is not None:
@@ -292,6 +312,7 @@ class _Run:
                     if step / 2 >= self.min_chunk:
                         ca.narrowed += 1
                         step = step / 2
+                        ceiling = min(ceiling, step)
                         continue
                     ca.failed_chunks += 1
                     self.fail(
@@ -304,11 +325,15 @@ class _Run:
                     t = hi
                     continue
                 self.state.save_chunk(ca.ca_id, t, hi, got)
-                step = min(step * 2, size)
+                step = min(step * 2, ceiling)
             ca.chunks += 1
             entries.extend(got)
             bar.update((hi - t).total_seconds() / 86400)
-            bar.set_postfix_str(f"CA {ca.ca_id} to {hi:%Y-%m-%d}, {len(entries)} entries", refresh=False)
+            bar.set_postfix_str(
+                f"CA {ca.ca_id} {self.position}, chunk {t:%Y-%m-%d}..{hi:%Y-%m-%d}, "
+                f"{len(entries)} keyCompromise entries, {getattr(self.source, 'rows', 0)} rows",
+                refresh=False,
+            )
             t = hi
         return entries
 
@@ -321,7 +346,11 @@ class _Run:
         ca.keycompromise_entries = len(serials)
         ca.entries_without_certificate = len({e["serial"] for e in entries if e["crtsh_id"] is None})
         ca.keys = {e["spki_sha256"] for e in entries if e["spki_sha256"]}
-        bar.set_postfix_str(f"CA {ca.ca_id}: certificates on {len(ca.keys)} keys", refresh=True)
+        bar.set_postfix_str(
+            f"CA {ca.ca_id} {self.position}, certificates on {len(ca.keys)} keys, "
+            f"{getattr(self.source, 'rows', 0)} rows",
+            refresh=True,
+        )
         keys = self.key_certificates(sorted(ca.keys), key_batch)
         ids, _ = select_certificates(keys)
         self.certificate_details(ids, cert_batch)
@@ -352,8 +381,7 @@ class _Run:
 
         def fetch(part: list[str]) -> None:
             rows = self.source.key_certificates(part)
-            for s in part:
-                self.state.save_key(s, [r for r in rows if r["spki_sha256"] == s])
+            self.state.save_keys({s: [r for r in rows if r["spki_sha256"] == s] for s in part})
 
         self.batched(missing, batch, fetch, "spki")
         return {s: k for s in spkis if (k := self.state.key(s)) is not None}
@@ -366,8 +394,7 @@ class _Run:
             missing = []
 
         def fetch(part: list[int]) -> None:
-            for row in self.source.certificate_details(part):
-                self.state.save_cert(row["crtsh_id"], row["der"], row["first_seen"])
+            self.state.save_certs(self.source.certificate_details(part))
 
         self.batched(missing, batch, fetch, "crt.sh id")
         return {i: c for i in ids if (c := self.state.cert(i)) is not None}
@@ -401,6 +428,12 @@ def select_certificates(key_rows: dict[str, list[dict]]) -> tuple[list[int], dic
     return sorted(set(ids)), times
 
 
+def _block(text: str | None) -> int:
+    """N of "...#block N" or "block N (byte ...)" (0 when there is none)."""
+    m = re.search(r"block (\d+)", text or "")
+    return int(m.group(1)) if m else 0
+
+
 def build_frames(
     details: dict[int, dict],
     key_rows: dict[str, list[dict]],
@@ -411,25 +444,28 @@ def build_frames(
     issuer_ca_id) and the revocations frame from each certificate's own crl_revoked row."""
     meta = {int(r["crtsh_id"]): r for rows in key_rows.values() for r in rows}
     problems: list[Problem] = []
-    frames = []
-    for cid in sorted(details):
-        d = details[cid]
-        frame, probs = load_certificates(d["der"], label=f"crt.sh id {cid}", names=True)
-        problems.extend(probs)
-        if frame.empty:
-            continue
-        frame["crtsh_id"] = pd.array([cid] * len(frame), dtype="Int64")
-        frame["first_seen"] = (
-            pd.Series([d["first_seen"]] * len(frame), dtype="object")
-            .pipe(lambda s: pd.to_datetime(s, utc=True))
-            .astype(TIME_DTYPE)
-        )
-        ca_id = meta.get(cid, {}).get("issuer_ca_id")
-        frame["issuer_ca_id"] = pd.array([ca_id] * len(frame), dtype="Int64")
-        frames.append(frame)
-    if not frames:
+    ids = sorted(details)
+    # One PEM bundle in crt.sh id order: the loader's fast path, and block N is ids[N - 1].
+    bundle = b"".join(
+        b"-----BEGIN CERTIFICATE-----\n"
+        + base64.encodebytes(details[cid]["der"])
+        + b"-----END CERTIFICATE-----\n"
+        for cid in ids
+    )
+    certs, probs = load_certificates(bundle, label="crt.sh", names=True) if ids else (None, [])
+    problems.extend(
+        Problem(f"crt.sh id {ids[_block(p.position) - 1]}", None, p.reason) if _block(p.position) else p
+        for p in probs
+    )
+    if certs is None or certs.empty:
         return coerce_certificates(pd.DataFrame()), RevocationData(empty_revocations(), [], []), problems
-    certs = coerce_certificates(pd.concat(frames, ignore_index=True))
+    order = [ids[_block(src) - 1] for src in certs["source"].astype(str)]
+    certs["crtsh_id"] = pd.array(order, dtype="Int64")
+    certs["source"] = pd.array([f"crt.sh id {cid}" for cid in order], dtype="string")
+    seen = [details[cid]["first_seen"] for cid in order]
+    certs["first_seen"] = pd.to_datetime(pd.Series(seen, dtype="object"), utc=True).astype(TIME_DTYPE)
+    certs["issuer_ca_id"] = pd.array([meta.get(cid, {}).get("issuer_ca_id") for cid in order], dtype="Int64")
+    certs = coerce_certificates(certs)
     issuer_of = dict(zip(certs["issuer_ca_id"].astype("Int64"), certs["issuer_dn"].astype(str), strict=False))
     rows = []
     for cid in sorted(details):
@@ -505,10 +541,11 @@ def run_sweep(
     with tqdm(
         total=round(days * len(summaries), 3),
         desc="sweep",
-        unit="CA-day",
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed}<{remaining}{postfix}",
         disable=None if progress is None else not progress,
     ) as bar:
-        for ca in summaries:
+        for n, ca in enumerate(summaries, 1):
+            run.position = f"({n}/{len(summaries)})"
             try:
                 all_keys.update(run.sweep_one(ca, since, until, chunk, bar, key_batch, cert_batch))
             except UpstreamError as exc:  # the database stayed unusable: the next CA may still work
@@ -543,7 +580,7 @@ def run_sweep(
         ],
     )
     findings.notes.insert(1, NOTE)
-    _count_violations(findings, summaries, certs)
+    count_violations(findings, summaries, certs)
     stats = {
         "since": format_time(since),
         "until": format_time(until),
@@ -559,7 +596,7 @@ def run_sweep(
     return SweepResult(findings, summaries, stats, run.failed)
 
 
-def _count_violations(findings: Findings, summaries: list[CASweep], certs: pd.DataFrame) -> None:
+def count_violations(findings: Findings, summaries: list[CASweep], certs: pd.DataFrame) -> None:
     """Per CA: violations it issued, and how many of the keys compromised at it were reused."""
     v = findings.violations
     if v.empty:
