@@ -548,8 +548,14 @@ def run_sweep(
             run.position = f"({n}/{len(summaries)})"
             try:
                 all_keys.update(run.sweep_one(ca, since, until, chunk, bar, key_batch, cert_batch))
-            except UpstreamError as exc:  # the database stayed unusable: the next CA may still work
-                run.fail(f"crt.sh database ca_id {ca.ca_id}", None, f"{exc} (use --resume to continue)")
+            except UpstreamError as exc:  # the database stayed unusable after its retries: stop here
+                left = [c.ca_id for c in summaries[n - 1 :]]
+                run.fail(
+                    "crt.sh database",
+                    f"ca_id {', '.join(map(str, left))}",
+                    f"{exc}; these CAs were not (fully) swept: --resume continues where this stopped",
+                )
+                break
     ids, _ = select_certificates(all_keys)
     details = {i: c for i in ids if (c := state.cert(i)) is not None}
     issuer_ids = {int(r["issuer_ca_id"]) for rows in all_keys.values() for r in rows}

@@ -446,6 +446,33 @@ def test_unreachable_database_is_exit_3_without_the_password(tmp_path, capsys):
     assert "postgresql://guest@" in err
 
 
+def test_keyset_pages_of_one_entry_give_the_same_answer(crtsh_db, tmp_path):
+    """page=1: every keyCompromise entry is its own statement, continued after the last one seen
+    (the precertificate/final pair of serial 1001 still counts as one entry)."""
+    with CrtshDB(crtsh_db) as db:
+        cas = find_cas(db, ids=[A, B])
+        r = run_sweep(
+            db,
+            cas,
+            state_dir=tmp_path / "state",
+            since=t("2019-01-01T00:00+00:00"),
+            until=t("2023-01-01T00:00+00:00"),
+            chunk=dt.timedelta(days=365),
+            page=1,
+            key_batch=1,
+            cert_batch=2,
+            as_of="2023-06-01",
+            progress=False,
+        )
+        d = r.to_dict()
+        check_findings(d)
+        check_cas(d["sweep"])
+        # ca lookup 1; keyCompromise pages: each of the 5 entries has its own page, and each of the
+        # 10 chunks ends on an empty one: 15; keys one by one: K1, K2, K4 = 3; certificates two by
+        # two: A's 8 (101-108) = 4, B's 1 (111) = 1; CRL coverage 1.
+        assert d["sweep"]["statements"] == 1 + 15 + 3 + 5 + 1
+
+
 # --- failures: statement timeouts, dropped connections, kills -----------------------------------
 
 SLOW_SQL = r"""
@@ -571,6 +598,52 @@ def test_dropped_connection_reconnects_and_finishes(crtsh_db, tmp_path):
     check_findings(r.to_dict())
     assert db.reconnects == 1 and naps == [2.0]  # one backoff, then it worked
     assert not r.failed
+
+
+def test_database_gone_for_good_stops_and_resume_finishes(crtsh_db, tmp_path):
+    """The connection drops while CA A's certificates download and the role can no longer log in:
+    after its retries the sweep stops, says which CAs are left (exit status 3), and a later
+    resume=True run takes A's chunks from the checkpoint and finishes."""
+    with psycopg.connect(crtsh_db, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS dropper")
+        admin.execute("CREATE ROLE dropper LOGIN")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO dropper")
+    dsn = crtsh_db.replace("user=tester", "user=dropper")
+    window = dict(since=t("2019-01-01T00:00+00:00"), until=t("2023-01-01T00:00+00:00"), as_of="2023-06-01")
+    naps: list[float] = []
+    db = CrtshDB(dsn, sleep=naps.append)
+    result: dict = {}
+    with psycopg.connect(crtsh_db, autocommit=True) as admin, psycopg.connect(crtsh_db) as locker:
+        locker.execute("LOCK TABLE ct_log_entry IN ACCESS EXCLUSIVE MODE")
+
+        def work():
+            with db:
+                cas = find_cas(db, ids=[A, B])
+                result["r"] = run_sweep(db, cas, state_dir=tmp_path / "state", progress=False, **window)
+
+        th = threading.Thread(target=work)
+        th.start()
+        pid = _wait_for_lock_waiter(admin)
+        admin.execute("ALTER ROLE dropper NOLOGIN")
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        locker.rollback()
+        th.join(60)
+    r = result["r"]
+    assert r.failed and naps == [2.0, 4.0, 8.0, 16.0]  # four reconnections refused, then it stopped
+    (problem,) = r.findings.problems
+    assert problem.input == "crt.sh database" and problem.position == "ca_id 11, 22"
+    assert "--resume" in problem.reason and "dropper" in problem.reason
+    assert r.findings.summary["certificate_entries"] == 0
+
+    with psycopg.connect(crtsh_db, autocommit=True) as admin:
+        admin.execute("ALTER ROLE dropper LOGIN")
+    with CrtshDB(dsn) as db2:
+        cas = find_cas(db2, ids=[A, B])
+        r2 = run_sweep(db2, cas, state_dir=tmp_path / "state", resume=True, progress=False, **window)
+    d = r2.to_dict()
+    check_findings(d)
+    by_id = {c["ca_id"]: c for c in d["sweep"]["cas"]}
+    assert by_id[A]["chunks_from_checkpoint"] == 5 and by_id[B]["chunks_from_checkpoint"] == 0
 
 
 def test_resume_after_kill(crtsh_db, tmp_path, capsys):

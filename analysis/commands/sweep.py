@@ -108,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     as_of = _time(args.as_of, "--as-of")
     if since and until and since >= until:
         raise UsageError("--since must be before --until")
+    if args.offline and args.refresh:
+        raise UsageError("--offline and --refresh exclude each other")
     if args.chunk_days <= 0 or args.min_chunk_hours <= 0:
         raise UsageError("--chunk-days and --min-chunk-hours must be positive")
     if args.via == "http":
