@@ -455,3 +455,34 @@ def test_deep_json_crl_list_is_reported(tmp_path, capsys):
     good.write_bytes(pem(make_cert(1)))
     assert main(["keyreuse", "--certs", str(good), "--crl-list", str(deep), "--offline"]) == 0
     assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_dashboard_downloads_neutralise_too():
+    # The dashboard's two CSV downloads are written by the same functions as the CLI's.
+    from analysis import app_data
+    from analysis.keyreuse import VIOLATION_FIELDS
+
+    class Findings:
+        as_of = pd.Timestamp("2025-01-01T00:00:00Z")
+        issuances = pd.DataFrame(
+            [
+                {
+                    "key_compromised": True,
+                    "san_dns": ["+1+cmd|' /C calc'!A0"],
+                    "subject_dn": "CN=x",
+                    "serial": "1",
+                }
+            ]
+        )
+
+        def to_dict(self):
+            return {"violations": [{**{c: "" for c in VIOLATION_FIELDS}, "issuer_dn": "-2+3"}]}
+
+        def compromised_issuances(self):
+            return self.issuances
+
+    (row,) = list(csv.DictReader(io.StringIO(app_data.violations_csv(Findings()))))
+    assert row["issuer_dn"] == "'-2+3"
+    text, n = app_data.appendix_csv(Findings())
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert (n, row["dNSNames"]) == (1, "'+1+cmd|' /C calc'!A0")

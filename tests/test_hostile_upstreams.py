@@ -347,3 +347,28 @@ def test_cli_keyreuse_pwnedkeys_forged_attestation_exit_3(upstream, tmp_path, ca
     assert json.loads(out)["summary"]["compromised_keys"] == 0
     assert "does not verify with the key" in err
     assert cached_files(tmp_path / "cache") == []
+
+
+# --- CSV injection in fetched rows ---------------------------------------------------------------
+
+
+def test_fetch_crtsh_csv_neutralises_hostile_names(upstream, tmp_path, capsys):
+    import csv
+    import io
+
+    argv = [
+        "fetch",
+        "crtsh",
+        "--domain",
+        "formula.example",
+        "--format",
+        "csv",
+        "--crtsh-url",
+        upstream.crtsh_url,
+    ]
+    assert main([*argv, "--cache-dir", str(tmp_path / "c")]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 1
+    # the names joined with a space start with "=": the cell is prefixed with '
+    assert rows[0]["names"] == '\'=HYPERLINK("http://evil.test","click") @formula.example'
+    assert rows[0]["serial"] == "7e57"

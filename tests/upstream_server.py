@@ -29,6 +29,7 @@ Bugzilla (``/rest/bug...``)
 Hostile behaviours (issue 13), each bounded in time so a test client that gave up costs nothing:
 
 crt.sh ``q=drip.example`` a 2,000-byte JSON body sent a byte every `DRIP_INTERVAL` s;
+    ``q=formula.example`` a row whose names start with ``=`` and ``@``;
     ``q=headerdrip.example`` a status line, then a header a byte every `DRIP_INTERVAL` s;
     ``q=silent.example`` headers never sent (the connection stays open `SILENT_SECONDS`);
     ``q=bomb.example`` a gzip body that inflates to `BOMB_BYTES` of JSON whitespace;
@@ -698,6 +699,11 @@ class Upstream:
             h.send_json(identity_rows)
         elif name == "drip.example":
             self._drip(h)
+        elif name == "formula.example":  # names a spreadsheet would run as formulas
+            row = crtsh_row(SPECS[3], identity=True)
+            row["common_name"] = '=HYPERLINK("http://evil.test","click")'
+            row["name_value"] = '=HYPERLINK("http://evil.test","click")\n@formula.example'
+            h.send_json([row])
         elif name == "headerdrip.example":
             self._header_drip(h)
         elif name == "silent.example":
