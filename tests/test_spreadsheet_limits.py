@@ -192,3 +192,11 @@ def test_streaming_mode_reads_what_a_whole_load_reads(tmp_path, monkeypatch):
         pd.Timestamp("2024-10-28T08:00:00Z"),
         pd.Timestamp("2024-10-29T09:30:00Z"),
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_csv_with_or_without_bom(encoding):
+    text = "\n".join([",".join(HEADER), f'0a,"{ISSUER}",2024-10-28 08:00:00,keyCompromise']) + "\n"
+    result = load_spreadsheet(text.encode(encoding), kind="revocations", source="u16.csv")
+    assert result.problems == []
+    assert result.revocations["serial"].tolist() == ["a"]

@@ -28,7 +28,7 @@ from ..formats import UTC, format_serial, parse_serial, parse_zone
 from ..names import NameParseError, common_name, parse_dn, to_rfc4514
 from ..revocations import EMPTY_REASON_MARKS
 from ..revocations import parse_reason_name as parse_reason
-from ..safety import csv_records, read_input
+from ..safety import csv_records, decode_text, read_input
 from ..schema import (
     coerce_certificates,
     coerce_revocations,
@@ -627,6 +627,9 @@ def _decode(data: bytes, name: str) -> str:
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        return decode_text(data)  # UTF-16 without a BOM (every other byte NUL)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
