@@ -486,3 +486,15 @@ def test_dashboard_downloads_neutralise_too():
     text, n = app_data.appendix_csv(Findings())
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert (n, row["dNSNames"]) == (1, "'+1+cmd|' /C calc'!A0")
+
+
+def test_report_file_deep_json_and_fifo(tmp_path, capsys):
+    deep = tmp_path / "comments.json"
+    deep.write_bytes(b"[" * 200_000)
+    assert main(["report", "parse", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert f"{deep}: not JSON: nested too deeply to read" in err and "Traceback" not in err
+    pipe = tmp_path / "report.md"
+    os.mkfifo(pipe)
+    assert main(["report", "parse", str(pipe)]) == 2
+    assert "not a regular file (a FIFO); skipped" in capsys.readouterr().err
