@@ -37,23 +37,21 @@ import logging
 import os
 import random
 import re
-import socket
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-import requests.adapters
 
 from .. import __version__
 from ..errors import OfflineMiss, Problem, UpstreamError
 from ..safety import load_json
+from . import transport
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +96,6 @@ DEFAULT_MAX_BYTES: dict[str, int] = {
     "pwnedkeys": 1 * MiB,
 }
 OTHER_MAX_BYTES = 64 * MiB
-READ_CHUNK = 64 << 10  # bytes asked of the socket at a time
-INFLATE_STEP = 1 * MiB  # most bytes one decompression step may produce
 DEFAULT_RETRIES = 4  # retries after the first attempt
 DEFAULT_BACKOFF = 2.0  # seconds; doubled each retry, times a jitter factor in [0.5, 1.5)
 MAX_BACKOFF = 60.0
@@ -364,7 +360,7 @@ class Session:
         if http is None:
             http = requests.Session()
             for prefix in ("http://", "https://"):
-                http.mount(prefix, _tracking_adapter())
+                http.mount(prefix, transport.tracking_adapter())
         self.http = http
         self.http.headers["User-Agent"] = USER_AGENT
         self._buckets: dict[str, TokenBucket] = {}
@@ -466,16 +462,16 @@ class Session:
             started = time.monotonic()
             try:
                 status, why, resp_headers, content = self._exchange(full, shown, headers, started, spent, cap)
-            except _Deadline as exc:
+            except transport.Deadline as exc:
                 raise UpstreamError(shown, None, reason=str(exc)) from None
-            except _TooBig as exc:
+            except transport.TooBig as exc:
                 raise UpstreamError(shown, exc.status, reason=str(exc)) from None
-            except _Unusable as exc:
+            except transport.Unusable as exc:
                 raise UpstreamError(shown, None, reason=str(exc)) from None
             except requests.Timeout as exc:
                 reason = f"timed out ({type(exc).__name__})"
                 continue
-            except _CutShort as exc:
+            except transport.CutShort as exc:
                 reason = f"connection failed or body cut short ({exc})"
                 continue
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -525,40 +521,40 @@ class Session:
         A watchdog shuts the connection's socket down when the deadline passes, so no phase (a
         status line or headers sent a byte at a time included) can outlast it."""
         left = self.deadline - spent - (time.monotonic() - started)
-        slot = _Slot()
-        _TRACK.slot = slot
+        slot = transport.Slot()
+        transport.TRACK.slot = slot
         timer = threading.Timer(max(left, 0.0), slot.cut)
         timer.daemon = True
         timer.start()
         try:
             return self._exchange_once(url, shown, headers, started, spent, cap)
-        except (_Deadline, _TooBig, _Unusable):
+        except (transport.Deadline, transport.TooBig, transport.Unusable):
             raise
         except Exception:
             if slot.fired:
-                raise _Deadline(f"deadline of {self.deadline:g} s passed") from None
+                raise transport.Deadline(f"deadline of {self.deadline:g} s passed") from None
             raise
         finally:
             timer.cancel()
-            _TRACK.slot = None
+            transport.TRACK.slot = None
 
     def _exchange_once(
         self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
     ) -> tuple[int, str, Mapping[str, str], bytes]:
-        origin = _origin(url)
+        origin = transport.origin_of(url)
         sent = dict(headers)
-        sent["Accept-Encoding"] = "gzip, deflate"  # the encodings _Inflater decodes, nothing else
+        sent["Accept-Encoding"] = "gzip, deflate"  # what transport.Inflater decodes
         for _hop in range(MAX_REDIRECTS + 1):
             left = self.deadline - spent - (time.monotonic() - started)
             if left <= 0:
-                raise _Deadline(f"deadline of {self.deadline:g} s passed")
+                raise transport.Deadline(f"deadline of {self.deadline:g} s passed")
             # A single blocking read never outlives the deadline; the body loop checks between reads.
             timeout = (min(self.timeout[0], left), min(self.timeout[1], left))
             resp = self.http.get(url, headers=sent, timeout=timeout, allow_redirects=False, stream=True)
             try:
                 if resp.is_redirect:
                     target = urljoin(url, resp.headers["Location"])
-                    if _origin(target) != origin:
+                    if transport.origin_of(target) != origin:
                         dropped = sorted(k for k in sent if k.lower() in SECRET_HEADERS)
                         if dropped:
                             for k in dropped:
@@ -569,116 +565,46 @@ class Session:
                             )
                             self.notices.append(note)
                             self.warn(f"ca-incidents: {note}")
-                        origin = _origin(target)
+                        origin = transport.origin_of(target)
                     url = target
                     continue
                 body = self._read_body(resp, started, spent, cap)
                 return resp.status_code, resp.reason or "", resp.headers, body
             finally:
                 resp.close()
-        raise _Unusable(f"more than {MAX_REDIRECTS} redirects")
+        raise transport.Unusable(f"more than {MAX_REDIRECTS} redirects")
 
     def _read_body(self, resp: requests.Response, started: float, spent: float, cap: int) -> bytes:
         length = resp.headers.get("Content-Length")
         expected = int(length) if length and length.strip().isdigit() else None
         if expected is not None and expected > cap and not resp.headers.get("Content-Encoding"):
-            raise _TooBig(resp.status_code, f"answer of {expected} bytes refused (limit {_size(cap)})")
-        inflater = _Inflater(resp.headers.get("Content-Encoding"), cap, resp.status_code)
+            raise transport.TooBig(
+                resp.status_code, f"answer of {expected} bytes refused (limit {transport.size_text(cap)})"
+            )
+        inflater = transport.Inflater(resp.headers.get("Content-Encoding"), cap, resp.status_code)
         raw = resp.raw
         received = 0
         while True:
             if self.deadline - spent - (time.monotonic() - started) <= 0:
-                raise _Deadline(f"deadline of {self.deadline:g} s passed while reading the answer")
+                raise transport.Deadline(f"deadline of {self.deadline:g} s passed while reading the answer")
             try:
-                chunk = raw.read1(READ_CHUNK, decode_content=False)
+                chunk = raw.read1(transport.READ_CHUNK, decode_content=False)
             except Exception as exc:  # urllib3's read errors: timeouts, resets, short reads
                 name = type(exc).__name__
                 if "Timeout" in name or isinstance(exc, TimeoutError):
                     raise requests.Timeout(name) from None
-                raise _CutShort(name) from None
+                raise transport.CutShort(name) from None
             if not chunk:
                 break
             received += len(chunk)
             if expected is not None and received > cap and not inflater.encoding:
-                raise _TooBig(resp.status_code, f"answer larger than {_size(cap)} refused")
+                raise transport.TooBig(
+                    resp.status_code, f"answer larger than {transport.size_text(cap)} refused"
+                )
             inflater.feed(chunk)
         if expected is not None and received < expected:
-            raise _CutShort(f"{received} of {expected} bytes")
+            raise transport.CutShort(f"{received} of {expected} bytes")
         return inflater.finish()
-
-
-# --- the deadline's watchdog ------------------------------------------------------------------
-
-
-class _Slot:
-    """The connection an attempt runs on, and a way to cut it from the watchdog's thread."""
-
-    def __init__(self) -> None:
-        self.conn = None
-        self.fired = False
-
-    def cut(self) -> None:
-        self.fired = True
-        sock = getattr(self.conn, "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # the blocked read in the other thread returns now
-            except OSError:
-                pass
-
-
-_TRACK = threading.local()  # .slot: the _Slot of this thread's attempt, if one is under way
-
-
-def _tracked(base):
-    class Tracked(base):
-        def request(self, *args, **kwargs):
-            slot = getattr(_TRACK, "slot", None)
-            if slot is not None:
-                slot.conn = self
-            return super().request(*args, **kwargs)
-
-    Tracked.__name__ = f"Tracked{base.__name__}"
-    return Tracked
-
-
-def _tracking_adapter() -> requests.adapters.HTTPAdapter:
-    """requests' adapter whose connections tell the current attempt which socket they use."""
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    class HTTPPool(HTTPConnectionPool):
-        ConnectionCls = _tracked(HTTPConnection)
-
-    class HTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = _tracked(HTTPSConnection)
-
-    class Adapter(requests.adapters.HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
-
-    return Adapter()
-
-
-class _Deadline(Exception):
-    """The request's total deadline passed (not retried: there is no time left)."""
-
-
-class _CutShort(Exception):
-    """The connection broke or the body ended early (retried)."""
-
-
-class _Unusable(Exception):
-    """An answer that retrying will not change (too many redirects, an unknown encoding)."""
-
-
-class _TooBig(Exception):
-    """An answer over its size cap (not retried)."""
-
-    def __init__(self, status: int | None, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _to_stderr(message: str) -> None:
@@ -691,81 +617,6 @@ def _passes(validate: Callable[[Answer], None], answer: Answer) -> bool:
     except InvalidAnswer:
         return False
     return True
-
-
-def _size(n: int) -> str:
-    return f"{n / MiB:g} MiB" if n >= MiB else f"{n} bytes"
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
-
-
-class _Inflater:
-    """Body bytes -> decoded bytes, gzip/deflate decompressed in bounded steps with a size cap."""
-
-    def __init__(self, encoding: str | None, cap: int, status: int | None) -> None:
-        codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise _Unusable(f"unsupported Content-Encoding {encoding!r}")
-        self.encoding = codings[0] if codings else ""
-        self.cap = cap
-        self.status = status
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.z = None
-
-    def _new(self, first: bytes):
-        if self.encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS)
-        # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-        zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
-        return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
-
-    def _add(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.cap:
-            what = "after decompression " if self.encoding else ""
-            raise _TooBig(
-                self.status, f"answer larger than {_size(self.cap)} {what}refused".replace("  ", " ")
-            )
-        if data:
-            self.parts.append(data)
-
-    def feed(self, chunk: bytes) -> None:
-        if not self.encoding:
-            self._add(chunk)
-            return
-        data = chunk
-        while data:
-            if self.z is None:
-                self.z = self._new(data)
-            try:
-                out = self.z.decompress(data, INFLATE_STEP)
-            except zlib.error as exc:
-                raise _CutShort(f"corrupt {self.encoding} body: {exc}") from None
-            self._add(out)
-            if self.z.eof:
-                data = self.z.unused_data  # another gzip member may follow
-                self.z = None
-                if self.encoding == "deflate":
-                    break
-            else:
-                data = self.z.unconsumed_tail
-
-    def finish(self) -> bytes:
-        if self.z is not None:
-            try:
-                self._add(self.z.flush(INFLATE_STEP) if hasattr(self.z, "flush") else b"")
-            except zlib.error as exc:
-                raise _CutShort(f"corrupt {self.encoding} body: {exc}") from None
-            if not self.z.eof:
-                raise _CutShort(f"{self.encoding} body cut short")
-        return b"".join(self.parts)
 
 
 _KEPT_HEADERS = frozenset({"content-type", "last-modified", "etag", "date", "expires"})

@@ -699,56 +699,10 @@ def _csv_grid(data: bytes, name: str, problems: list[Problem] | None = None) -> 
     return grid
 
 
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+def _limits():
+    from .xlsx_stream import Limits
 
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _sheet_sizes(data: bytes) -> tuple[bool, dict[str, str]]:
-    """Stream each worksheet's XML once, stopping early: (fits a whole load, notes by sheet XML path)
-    where the note says which limit the sheet passes. Bounded by the limits, not by the file."""
-    import zipfile
-    from xml.etree.ElementTree import iterparse
-
-    fits, notes = True, {}
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        cells = 0
-        for info in zf.infolist():
-            if not re.match(r"xl/worksheets/[^/]+\.xml$", info.filename):
-                continue
-            if info.file_size > MAX_SHEET_XML:
-                fits = False
-                notes[info.filename] = f"{info.file_size:,} bytes of XML"
-                continue
-            rows = 0
-            with zf.open(info) as fh:
-                for _, el in iterparse(fh, events=("end",)):
-                    tag = el.tag.rsplit("}", 1)[-1]
-                    if tag == "c":
-                        cells += 1
-                        m = _CELL_REF.match(el.get("r") or "")
-                        if m and (_col_number(m.group(1)) > MAX_COLS or int(m.group(2)) > MAX_ROWS):
-                            fits = False
-                            notes[info.filename] = f"a cell at {m.group(0)}"
-                    elif tag == "row":
-                        rows += 1
-                        el.clear()
-                    if rows > MAX_ROWS:
-                        fits = False
-                        notes.setdefault(info.filename, f"more than {MAX_ROWS:,} rows")
-                    elif cells > FULL_LOAD_CELLS:
-                        fits = False
-                        notes.setdefault(info.filename, f"more than {FULL_LOAD_CELLS:,} cells")
-                    if not fits:
-                        break
-            if not fits:
-                break
-    return fits, notes
+    return Limits(MAX_ROWS, MAX_COLS, MAX_CELLS, FULL_LOAD_CELLS, MAX_SHEET_XML, MAX_PART_XML)
 
 
 def _xlsx_sheets(
@@ -756,8 +710,10 @@ def _xlsx_sheets(
 ) -> list[tuple[str, list[list[_Cell]]]]:
     import openpyxl
 
+    from . import xlsx_stream
+
     try:
-        fits, _ = _sheet_sizes(data)
+        fits, _ = xlsx_stream.measure(data, _limits())
     except Exception as exc:  # zipfile and XML errors on junk
         raise InputError(name, None, f"not a readable xlsx workbook: {exc}") from exc
     if not fits:
@@ -812,180 +768,50 @@ def _xlsx_sheets(
     return out
 
 
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 MAX_PART_XML = 64 << 20  # workbook.xml, its relationships and the shared strings: bytes read at most
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _small_part(zf, path: str):
-    """A small XML part (workbook, relationships) parsed whole, refused past MAX_PART_XML."""
-    from xml.etree.ElementTree import fromstring
-
-    info = zf.getinfo(path)
-    if info.file_size > MAX_PART_XML:
-        raise ValueError(f"{path} is {info.file_size:,} bytes")
-    return fromstring(zf.read(path))
-
-
-def _workbook_sheets(zf) -> list[tuple[str, str, str]]:
-    """(name, state, part path) of every sheet, in workbook order."""
-    book = _small_part(zf, "xl/workbook.xml")
-    rels = _small_part(zf, "xl/_rels/workbook.xml.rels")
-    targets = {}
-    for rel in rels:
-        target = rel.get("Target") or ""
-        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    out = []
-    for el in book.iter():
-        if _local(el.tag) == "sheet":
-            path = targets.get(el.get(f"{_REL_NS}id"))
-            if path:
-                out.append((el.get("name") or "", el.get("state") or "visible", path))
-    return out
-
-
-def _shared_strings(zf, problems_note) -> list[str]:
-    from xml.etree.ElementTree import iterparse
-
-    if "xl/sharedStrings.xml" not in zf.namelist():
-        return []
-    strings: list[str] = []
-    chars = 0
-    with zf.open("xl/sharedStrings.xml") as fh:
-        for _, el in iterparse(fh, events=("end",)):
-            if _local(el.tag) == "si":
-                text = "".join(t.text or "" for t in el.iter() if _local(t.tag) == "t")
-                strings.append(text)
-                chars += len(text)
-                el.clear()
-                if len(strings) > MAX_CELLS or chars > MAX_PART_XML:
-                    problems_note(f"more than {len(strings):,} shared strings; the rest not read")
-                    break
-    return strings
-
-
-def _cell_value(el, shared: list[str]) -> tuple[object, str | None]:
-    """(value, formula text or None) of one <c> element."""
-    kind = el.get("t", "n")
-    value = formula = None
-    for child in el:
-        tag = _local(child.tag)
-        if tag == "v":
-            value = child.text
-        elif tag == "f":
-            formula = child.text
-        elif tag == "is":
-            value = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
-    if value is None:
-        return None, formula
-    if kind == "s":
-        try:
-            return shared[int(value)], formula
-        except (ValueError, IndexError):
-            return None, formula
-    if kind == "b":
-        return value.strip() == "1", formula
-    if kind in ("str", "inlineStr"):
-        return value, formula
-    if kind == "e":
-        return None, formula
-    try:
-        number = float(value)
-    except ValueError:
-        return value, formula
-    return (
-        int(number) if number.is_integer() and "." not in value and "E" not in value.upper() else number
-    ), formula
 
 
 def _xlsx_sheets_streaming(
     data: bytes, name: str, problems: list[Problem] | None
 ) -> list[tuple[str, list[list[_Cell]]]]:
-    """A workbook too big to load whole: each sheet's XML read element by element, with the row,
-    column and cell limits; what was cut is reported. Merged cells and cell hyperlinks are not
-    read in this mode (HYPERLINK() formulas still are); dates come as Excel serial numbers, which
-    the sheet reader converts."""
-    import zipfile
-    from xml.etree.ElementTree import iterparse
+    """A workbook too big to load whole, read element by element (analysis.sources.xlsx_stream)
+    within the row, column and cell limits; what was cut is reported. Merged cells and cell
+    hyperlinks are not read in this mode (HYPERLINK() formulas are); dates come as Excel serial
+    numbers, which the sheet reader converts."""
+    from . import xlsx_stream
 
     note = problems.append if problems is not None else (lambda p: None)
-    out = []
     try:
-        _, notes = _sheet_sizes(data)
-        what = "; ".join(f"{path.rsplit('/', 1)[-1]} has {n}" for path, n in notes.items())
-        note(
-            Problem(
-                name,
-                None,
-                f"large workbook ({what}) read in streaming mode: at most {MAX_ROWS:,} rows and "
-                f"{MAX_COLS} columns a sheet and {MAX_CELLS:,} cells; merged cells and cell "
-                "hyperlinks are not read",
-            )
-        )
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            shared = _shared_strings(zf, lambda msg: note(Problem(name, None, msg)))
-            total = 0
-            for title, state, path in _workbook_sheets(zf):
-                if state == "veryHidden" or path not in zf.namelist():
-                    continue
-                grid: list[list[_Cell]] = []
-                wide = 0
-                stop = None
-                with zf.open(path) as fh:
-                    row: list[_Cell] = []
-                    r = 0
-                    for event, el in iterparse(fh, events=("start", "end")):
-                        tag = _local(el.tag)
-                        if event == "start":
-                            if tag == "row":
-                                r = int(el.get("r") or r + 1) if (el.get("r") or "").isdigit() else r + 1
-                                if r > MAX_ROWS:
-                                    stop = (f"row {r}", f"rows after row {MAX_ROWS:,} not read (limit)")
-                                    break
-                                while len(grid) < r - 1:
-                                    grid.append([])
-                                row = []
-                            continue
-                        if tag == "c":
-                            m = _CELL_REF.match(el.get("r") or "")
-                            col = _col_number(m.group(1)) if m else len(row) + 1
-                            if col > MAX_COLS:
-                                wide += 1
-                            else:
-                                value, formula = _cell_value(el, shared)
-                                cell = _formula_cell("=" + formula) if formula else None
-                                if cell is None and value is not None:
-                                    cell = _Cell(value)
-                                if cell is not None:
-                                    row.extend(_Cell() for _ in range(col - len(row)))
-                                    row[col - 1] = cell
-                                    total += 1
-                            el.clear()
-                        elif tag == "row":
-                            grid.append(row)
-                            el.clear()
-                            if total > MAX_CELLS:
-                                stop = (f"row {r}", f"more than {MAX_CELLS:,} cells; the rest not read")
-                                break
-                if stop is not None:
-                    note(Problem(name, f"sheet {title} {stop[0]}", stop[1]))
-                if wide:
-                    note(
-                        Problem(
-                            name, f"sheet {title}", f"{wide:,} value(s) beyond column {MAX_COLS} not read"
-                        )
-                    )
-                out.append((title, grid))
-                if total > MAX_CELLS:
-                    break
-    except InputError:
-        raise
+        _, parts = xlsx_stream.measure(data, _limits())
+        sheets, cuts = xlsx_stream.read_sheets(data, _limits())
     except Exception as exc:  # zip and XML errors on a broken workbook
         raise InputError(name, None, f"not a readable xlsx workbook: {exc}") from exc
+    what = "; ".join(f"{path.rsplit('/', 1)[-1]} has {n}" for path, n in parts.items())
+    note(
+        Problem(
+            name,
+            None,
+            f"large workbook ({what}) read in streaming mode: at most {MAX_ROWS:,} rows and "
+            f"{MAX_COLS} columns a sheet and {MAX_CELLS:,} cells; merged cells and cell "
+            "hyperlinks are not read",
+        )
+    )
+    for position, reason in cuts:
+        note(Problem(name, position, reason))
+    out = []
+    for title, rows in sheets:
+        grid = []
+        for row in rows:
+            cells = []
+            for c in row:
+                if c is None:
+                    cells.append(_Cell())
+                    continue
+                value, formula = c
+                cell = _formula_cell("=" + formula) if formula else None
+                cells.append(cell or _Cell(value))
+            grid.append(cells)
+        out.append((title, grid))
     return out
 
 
