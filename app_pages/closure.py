@@ -79,7 +79,7 @@ c1.download_button(
 n_rows = _data.overview(*args)["summary"]["issuances_with_compromised_keys"]
 is_csv = n_rows < 10_000
 c2.download_button(
-    f"Download appendix ({n_rows:,} certificates, {'CSV' if is_csv else 'crt.sh links'})",
+    f"Download appendix ({app_data.plural(n_rows, 'certificate')}, {'CSV' if is_csv else 'crt.sh links'})",
     lambda: _data.appendix_csv(*args)[0],
     file_name=f"appendix-{ds.key}.{'csv' if is_csv else 'txt'}",
     mime="text/csv" if is_csv else "text/plain",

@@ -165,8 +165,8 @@ if go:
         )
         for r in results:
             (st.success if r.ok else st.warning if r.saved else st.error)(
-                f"{r.item}: {r.saved} certificates saved"
-                + (f"; {len(r.errors)} problems" if r.errors else "")
+                f"{r.item}: {app_data.plural(r.saved, 'certificate')} saved"
+                + (f"; {app_data.plural(len(r.errors), 'problem')}" if r.errors else "")
             )
             for e in r.errors[:20]:
                 st.caption(e)
@@ -198,7 +198,8 @@ if go_bz:
         )
         for r in results:
             (st.success if r.ok else st.warning if r.saved else st.error)(
-                f"{r.item}: {r.saved} parts saved" + (f"; {len(r.errors)} problems" if r.errors else "")
+                f"{r.item}: {app_data.plural(r.saved, 'part')} saved"
+                + (f"; {app_data.plural(len(r.errors), 'problem')}" if r.errors else "")
             )
             for e in r.errors[:20]:
                 st.caption(e)

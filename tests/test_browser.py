@@ -261,6 +261,10 @@ PAGES = [
 ]
 
 
+# Pages that draw a chart on each real data set (the corpus has no certificates, PKITS no bugs).
+CHARTED = {("real-corpus", "incidents"), ("pkits", ""), ("pkits", "timeline")}
+
+
 def _realdata_sets(cache: Path, monkeypatch) -> None:
     """Two workspace data sets from ../shared/realdata: the 1,688-bug CA compliance corpus, and
     the PKITS certificates with their CRLs (keyCompromise entries dated 2010-01-01 08:30 UTC)."""
@@ -287,16 +291,18 @@ def test_every_page_on_real_data(server, page, cache, monkeypatch):
             _open(page, server, f"{path}?dataset={dataset}", marker)
             chosen = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_html()
             assert f"Workspace: {dataset}" in chosen  # the link chose the data set
-            if path == "incidents" and dataset == "real-corpus":
+            if (dataset, path) in CHARTED:
                 page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+            _shot(page, f"{dataset}-{path or 'overview'}")
+            if path == "incidents" and dataset == "real-corpus":
                 text = page.locator('[data-testid="stMain"]').inner_text()
                 assert "1,688 bugs" in text and "Judged as of" in text
-                page.get_by_text("Per CA", exact=True).click()
-                _settle(page)
-                page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-                assert "view=Per+CA" in page.url or "view=Per%20CA" in page.url  # the view is in the link
-                _shot(page, f"{dataset}-incidents-per-ca")
-            _shot(page, f"{dataset}-{path or 'overview'}")
+                for view in ("Per CA", "Per tag"):
+                    page.get_by_text(view, exact=True).click()
+                    _settle(page)
+                    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+                    assert f"view={view.replace(' ', '+')}" in page.url  # the view is in the link
+                    _shot(page, f"{dataset}-incidents-{view.lower().replace(' ', '-')}")
     assert EXTERNAL == []
 
 
