@@ -332,3 +332,20 @@ def test_data_page_sends_the_bugzilla_api_key_and_never_shows_or_stores_it(upstr
     for f in Path(workspace).rglob("*"):
         if f.is_file():
             assert secret.encode() not in f.read_bytes(), f
+
+
+def test_timeline_keys_come_from_the_url_by_prefix():
+    demo = app_data.analyse(app_data.demo_dataset())
+    spkis = [s for s, _ in app_data.key_choices(demo)]
+    assert len(spkis) == 8  # the demo's eight compromised keys
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["tlkeys"] = f"{spkis[6][:16]},{spkis[2][:16]}"
+    at.query_params["report"] = "off"
+    at.run()
+    at.switch_page("app_pages/timeline.py").run()
+    assert not at.exception
+    assert at.multiselect(key="timeline_keys").value == [spkis[6], spkis[2]]
+    assert at.toggle(key="timeline_report").value is False
+    # Back to every compromised key's default (the first ten, here all eight): the link drops it.
+    at.multiselect(key="timeline_keys").set_value(spkis).run()
+    assert "tlkeys" not in at.query_params
