@@ -1,0 +1,156 @@
+"""A bug's comments and report files -> one report, action items merged across the comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ..errors import InputError
+from .action_items import _merge_tables
+from .dates import _valid_date
+from .document import _parse_text, parse_report
+from .tables import _Table
+from .vocabulary import _problem
+
+# --- a bug's comments -------------------------------------------------------------------------
+
+
+def classify_comment(report: Mapping) -> str:
+    """A parsed comment's kind: preliminary / full / closure / update / mixed / other."""
+    return report.get("kind") or "other"
+
+
+def _comment_date(comment: Mapping) -> dt.date | None:
+    t = comment.get("creation_time") or comment.get("time")
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", str(t or ""))
+    return _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def parse_comments(comments: Iterable[Mapping]) -> dict:
+    """A bug's comments (`[{"count", "text", "creation_time", ...}]`, Bugzilla REST order) -> report.
+
+    Adds `comments`: `[{"count", "creation_time", "creator", "kind"}]` for every comment, and
+    `comment` to each row, heading, count and problem. The merged report takes sections and fields
+    from the comments in order (later wins), the timeline from the last comment that has one,
+    action items from every table in order (later rows supersede earlier ones), and the closure
+    summary from the last comment that has one.
+    """
+    index: list[dict] = []
+    merged_sections: dict[str, str] = {}
+    merged_fields: dict[str, str] = {}
+    outline: list[dict] = []
+    timeline: list[dict] = []
+    tables: list[tuple[_Table, int | None]] = []
+    root_causes: list[dict] = []
+    closure: dict | None = None
+    counts: list[dict] = []
+    problems: list[dict] = []
+    kinds: list[str] = []
+    for pos, c in enumerate(comments):
+        count = c.get("count", pos)
+        count = int(count) if count is not None else pos
+        text = c.get("text") or c.get("raw_text") or ""
+        day = _comment_date(c)
+        p = _parse_text(str(text), year=day.year if day else None, reference=day)
+        kind = p.kind or "other"
+        index.append(
+            {
+                "count": count,
+                "creation_time": c.get("creation_time"),
+                "creator": c.get("creator"),
+                "kind": kind,
+            }
+        )
+        if kind == "other":
+            continue  # an ordinary comment: questions, answers, chatter
+        kinds.extend(p.kinds or [kind])
+        merged_sections.update(p.sections)
+        merged_fields.update(p.fields)
+        outline += [{**h, "comment": count} for h in p.outline]
+        if p.timeline:
+            timeline = [{**r, "comment": count} for r in p.timeline]
+        tables += [(t, count) for t in p.tables]
+        if p.root_causes:
+            root_causes = [{**r, "comment": count} for r in p.root_causes]
+        if p.closure is not None:
+            closure = {**p.closure, "comment": count}
+        counts += [{**x, "comment": count} for x in p.counts]
+        problems += [{**x, "comment": count} for x in p.problems]
+    items = _merge_tables(tables, problems)
+    distinct = [k for k in ("preliminary", "full", "closure") if k in kinds]
+    if len(distinct) > 1:
+        kind = "mixed"
+    elif distinct:
+        kind = distinct[0]
+    elif "update" in kinds:
+        kind = "update"
+    else:
+        kind = None
+        problems.append(
+            _problem(
+                "report.unrecognised",
+                None,
+                "No comment holds an incident report, closure summary or action items",
+            )
+        )
+    return {
+        "kind": kind,
+        "sections": merged_sections,
+        "outline": outline,
+        "fields": merged_fields,
+        "timeline": timeline,
+        "action_items": items,
+        "root_causes": root_causes,
+        "closure_summary": closure,
+        "counts": counts,
+        "problems": problems,
+        "comments": index,
+    }
+
+
+def _comments_from_json(obj: object) -> list[dict] | None:
+    """Bugzilla comment JSON in the shapes we meet: a list, {"comments": [...]}, the REST answer."""
+    if isinstance(obj, list) and all(isinstance(c, dict) and "text" in c for c in obj):
+        return obj
+    if isinstance(obj, dict):
+        if isinstance(obj.get("comments"), list):
+            return _comments_from_json(obj["comments"])
+        bugs = obj.get("bugs")
+        if isinstance(bugs, dict) and len(bugs) == 1:
+            inner = next(iter(bugs.values()))
+            if isinstance(inner, dict):
+                return _comments_from_json(inner.get("comments"))
+    return None
+
+
+def load_report(path: str | Path) -> dict:
+    """Read a report file: text/markdown, or Bugzilla comments JSON (a list or the REST answer).
+
+    Raises InputError when the file cannot be read or decoded.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise InputError(str(path), None, "not a text file (neither UTF-8 nor Windows-1252)") from exc
+    if "\x00" in text:
+        raise InputError(str(path), None, "not a text file (contains NUL bytes)")
+    stripped = text.lstrip()
+    if stripped[:1] in "[{":
+        try:
+            comments = _comments_from_json(json.loads(stripped))
+        except ValueError:
+            comments = None
+        if comments is not None:
+            return parse_comments(comments)
+    return parse_report(text)

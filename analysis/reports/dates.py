@@ -1,0 +1,175 @@
+"""Dates, times and zones of timeline rows: every written form we meet, one row at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..formats import format_time, parse_zone
+from .vocabulary import _strip_md
+
+# --- dates, times and zones -------------------------------------------------------------------
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MON = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_ZONE_TOKEN = (
+    r"(?:beijing\s+time|china\s+standard\s+time|(?:utc|gmt)\s*[+\-\u2212]\s*\d{1,2}(?::?\d{2})?"
+    r"|[+\-\u2212]\d{2}:?\d{2}\b|\butc\b|\bgmt\b"
+    r"|(?-i:\b(?:UTC|GMT|IST|JST|KST|CEST|CET|EEST|EET|EST|EDT|PST|PDT|CST)\b))"
+)
+_ZONE_TOKEN_RE = re.compile(_ZONE_TOKEN, re.IGNORECASE)
+# In a row, "08:00-10:00" is a range: a bare negative offset counts only after seconds.
+_ROW_ZONE = _ZONE_TOKEN.replace(
+    r"|[+\-\u2212]\d{2}:?\d{2}\b", r"|\+\d{2}:?\d{2}\b|(?<=\d\d:\d\d:\d\d)[\-\u2212]\d{2}:?\d{2}\b"
+)
+
+_LEAD = (
+    r"^\s*(?:(?:[-*+\u2022]|\d+[.)])\s+)?\|?\s*(?:\*\*|__)?\s*(?:(?:on|around|approx\.?|approximately|~)\s+)?"
+)
+_DATE_ISO = r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
+_DATE_MDY = rf"(?P<mon1>{_MON})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?"
+_DATE_DMY = rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON})\.?(?:,?\s+(?P<y2>\d{{4}}))?"
+_TIME = (
+    r"[\s,@|*]*(?:T|at\s+)?[\s|*]*"
+    r"(?P<H>\d{1,2})(?::(?P<M>\d{2}))?(?::(?P<S>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[ap]\.?\s?m\b\.?)?"
+)
+_ROW_RE = re.compile(
+    _LEAD
+    + rf"(?:{_DATE_ISO}|{_DATE_MDY}|{_DATE_DMY})(?![\d/.-]\d)"
+    + rf"(?:{_TIME})?"
+    + r"(?:\s*(?:\u2013|~|\bto\b|(?<!\d\d:\d\d:\d\d)-)\s*\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?)?"
+    + rf"(?:\s*\(?\s*(?P<zone>{_ROW_ZONE}|(?<=\d)Z\b)\s*\)?)?",
+    re.IGNORECASE,
+)
+_ROW_SEP = re.compile(r"^(?:\s|\*\*|__|[:|,\-\u2013\u2014.])*")
+_ZONE_NOTE_RE = re.compile(
+    r"\b(?:all\s+times?|times?\s+(?:are|is|in|given|shown|listed|stated)|time\s*zone|timezone)\b",
+    re.IGNORECASE,
+)
+
+
+def _zone_from_note(line: str) -> tuple[dt.tzinfo | None, str | None]:
+    """A zone note ("All times are UTC+8") -> (zone, None) or (None, problem text) or (None, None)."""
+    m = _ZONE_NOTE_RE.search(line)
+    if not m:
+        return None, None
+    z = _ZONE_TOKEN_RE.search(line, m.end())
+    if not z:
+        return None, None
+    try:
+        return parse_zone(z.group(0), context=line), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _valid_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_timeline_row(
+    line: str,
+    *,
+    zone: dt.tzinfo | None = None,
+    zone_context: str = "",
+    year: int | None = None,
+    reference: dt.date | None = None,
+) -> dict | None:
+    """One timeline row -> {"when", "when_utc", "inferred_year", "text", "zone_problem"} or None.
+
+    `zone` is the report's zone note (used when the row names none); `year` fills a year-less
+    date and sets `inferred_year`; when `reference` (the comment's date) is given and the date
+    would fall after it, the year before is taken ("Dec 27" in a comment of 2024-01-05 is 2023). A row with a time and no zone keeps `when` without an offset and
+    has `when_utc` None. A date without a time stays a date; converted it is 00:00 in its zone.
+    """
+    m = _ROW_RE.match(line)
+    if not m:
+        return None
+    g = m.groupdict()
+    inferred = False
+    if g["y"]:
+        y, mo, d = int(g["y"]), int(g["m"]), int(g["d"])
+    else:
+        mon = g["mon1"] or g["mon2"]
+        d = int(g["d1"] or g["d2"])
+        mo = _MONTHS[mon[:3].lower()]
+        ystr = g["y1"] or g["y2"]
+        if ystr:
+            y = int(ystr)
+        elif year is not None:
+            y, inferred = year, True
+            if reference is not None and (_valid_date(y, mo, d) or dt.date.min) > reference:
+                y -= 1
+        else:
+            return {"when": None, "when_utc": None, "inferred_year": False, "text": "", "no_year": True}
+    date = _valid_date(y, mo, d)
+    if date is None:
+        return None
+    hour = minute = second = None
+    m_end = m.end()
+    token = g["zone"]
+    if g["H"] is not None:
+        h = int(g["H"])
+        ampm = (g["ampm"] or "").replace(".", "").replace(" ", "").lower()
+        if g["M"] is None and not ampm:
+            # a bare number after the date is text ("2024-10-26 3 certificates ..."), not a time
+            m_end, token = m.start("H"), None
+        else:
+            if ampm:
+                if not 1 <= h <= 12:
+                    return None
+                h = (h % 12) + (12 if ampm == "pm" else 0)
+            if h > 23 or int(g["M"] or 0) > 59:
+                return None
+            hour, minute, second = h, int(g["M"] or 0), int(g["S"] or 0)
+    zone_problem = None
+    row_zone: dt.tzinfo | None = None
+    if token:
+        if token == "Z":
+            row_zone = dt.UTC
+        else:
+            try:
+                row_zone = parse_zone(token, context=line + " " + zone_context)
+            except ValueError as exc:
+                zone_problem = str(exc)
+    tz = row_zone if (row_zone is not None or zone_problem) else zone
+    rest = line[m_end:]
+    text = _ROW_SEP.sub("", rest).strip()
+    text = re.sub(r"\s*\|\s*$", "", text).strip()
+    text = re.sub(r"\s*\|\s*", " | ", text)
+    text = _strip_md(text)
+    if hour is None:
+        when = date.isoformat()
+        when_utc = format_time(dt.datetime(y, mo, d, tzinfo=tz)) if tz is not None else None
+    else:
+        local = dt.datetime(y, mo, d, hour, minute, second)
+        if tz is not None:
+            local = local.replace(tzinfo=tz)
+            when_utc = format_time(local)
+        else:
+            when_utc = None
+        when = local.isoformat()
+    row = {"when": when, "when_utc": when_utc, "inferred_year": inferred, "text": text}
+    if zone_problem:
+        row["zone_problem"] = zone_problem
+    if tz is None and not zone_problem:
+        row["no_zone"] = True
+    return row

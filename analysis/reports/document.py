@@ -1,0 +1,213 @@
+"""One text -> the structured report (the parts put together; pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .action_items import _merge_tables
+from .chrome import _COMMENT_BOUNDARY, is_chrome
+from .closure import _parse_closure
+from .counts import _collect_counts
+from .segmenting import (
+    _CONTRIB,
+    _FIELD_BOLD,
+    _FIELD_PLAIN,
+    _MD_HEADING,
+    _UPDATED,
+    _collect_fields,
+    _Section,
+    _segment,
+)
+from .tables import _column_of, _header_style, _parse_tables, _Table
+from .timeline import _latest_year, _parse_timeline
+from .vocabulary import _ATTESTATION_RE, CLOSURE, FULL, PRELIMINARY, _clean_label, _key, _problem, _strip_md
+
+# --- one text ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    kind: str | None
+    sections: dict[str, str]
+    outline: list[dict]
+    fields: dict[str, str]
+    timeline: list[dict]
+    tables: list[_Table]
+    root_causes: list[dict]
+    closure: dict | None
+    counts: list[dict]
+    problems: list[dict]
+    kinds: list[str]
+
+
+def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None = None) -> _Parsed:
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+    kept: list[tuple[int, str | None]] = []
+    for i, line in enumerate(raw_lines, start=1):
+        if is_chrome(line):
+            if _COMMENT_BOUNDARY.match(line.strip()):
+                kept.append((i, None))
+            continue
+        kept.append((i, line.rstrip()))
+    content = [(n, t) for n, t in kept if t is not None]
+    problems: list[dict] = []
+
+    headings, sections = _segment(kept)  # type: ignore[arg-type]
+    by_name: dict[str, _Section] = {}
+    for s in sections:
+        by_name[s.name] = s  # the last occurrence wins
+
+    # fields: everything but the closure, timeline, action items and root cause blocks
+    excluded = {"Timeline", "Action Items", "Root Cause Analysis", CLOSURE}
+    section_of: dict[int, str] = {}
+    for s in sections:
+        for n, _ in s.lines:
+            section_of[n] = s.name
+    field_source = [(n, t) for n, t in content if section_of.get(n) not in excluded]
+    field_list = _collect_fields(field_source)
+    fields: dict[str, str] = {}
+    for label, value, _line in field_list:
+        fields[label] = value
+
+    # root causes: "Contributing Factor #n: title" blocks and their Description
+    root_causes: list[dict] = []
+    rca = by_name.get("Root Cause Analysis")
+    if rca is not None:
+        starts: list[int] = []
+        for idx, (num, t) in enumerate(rca.lines):
+            md = _MD_HEADING.match(t)
+            m = _CONTRIB.match(_strip_md(md.group(2) if md else t).strip().lstrip("-*+ "))
+            if m and len(t.strip()) < 160:
+                title = _clean_label(m.group("title")) or f"Contributing Factor {m.group('n') or ''}".strip()
+                root_causes.append({"title": title, "description": None, "source_line": num})
+                starts.append(idx)
+        for k, rc in enumerate(root_causes):
+            end = starts[k + 1] if k + 1 < len(starts) else len(rca.lines)
+            for label, value, _l in _collect_fields(rca.lines[starts[k] + 1 : end]):
+                if _key(label) == "description":
+                    rc["description"] = value or None
+                    break
+
+    # timeline
+    if year is None:
+        year = _latest_year(text)
+    timeline: list[dict] = []
+    tl = by_name.get("Timeline")
+    if tl is not None:
+        timeline = _parse_timeline(tl, content, year, problems, reference)
+
+    # action items: every table anywhere; tables under an "UPDATED" heading or introduced as updated
+    update_lines: set[int] = set()
+    for s in sections:
+        if s.name == "Action Items" and s.heading.update:
+            update_lines.update(n for n, _ in s.lines)
+    for idx, (_n, t) in enumerate(content):
+        if _UPDATED.search(t) and re.search(r"action\s+items?", t, re.I) and not _header_style(t):
+            update_lines.update(m for m, _ in content[idx : idx + 4])
+    tables = _parse_tables(content, update_lines)
+    # an Action Items section without a table: list items become items (no kind/due/status)
+    ai_sections = [s for s in sections if s.name == "Action Items"]
+    for s in ai_sections:
+        lo, hi = s.heading.line, (s.lines[-1][0] if s.lines else s.heading.line)
+        if any(lo <= t.line <= hi for t in tables):
+            continue
+        table = _Table(line=s.heading.line, update=s.heading.update)
+        for num, t in s.lines:
+            m = re.match(r"^(?:[-*+\u2022]|\d+[.)])\s+(.*)$", t)  # top-level items only
+            if m and not _FIELD_BOLD.match(t):
+                table.rows.append({"source_line": num, "item": _strip_md(m.group(1))})
+            elif table.rows:
+                fm = _FIELD_PLAIN.match(t) or _FIELD_BOLD.match(t)
+                if fm:
+                    col = _column_of(_clean_label(fm.group("label")))
+                    if col and col != "item":
+                        table.rows[-1][col] = _strip_md(fm.group("value"))
+        if table.rows:
+            tables.append(table)
+    tables.sort(key=lambda t: t.line)
+
+    closure = _parse_closure(by_name[CLOSURE]) if CLOSURE in by_name else None
+    if closure is None:
+        flat = " ".join(_strip_md(t) for _, t in content)
+        if _ATTESTATION_RE.search(flat):
+            problems.append(
+                _problem(
+                    "closure.no_heading",
+                    None,
+                    "Closure attestation found without a Report Closure Summary heading",
+                )
+            )
+
+    heading_lines = {h.line for h in headings}
+    counts = _collect_counts(
+        [(n, t) for n, t in content if section_of.get(n) != CLOSURE and n not in heading_lines], field_list
+    )
+
+    # kind
+    kinds: list[str] = []
+    names = {h.name for h in headings}
+    if PRELIMINARY in names:
+        kinds.append("preliminary")
+    full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}
+    non_update_ai = any(s.name == "Action Items" and not s.heading.update for s in sections)
+    if FULL in names or len(full_sections & set(by_name)) + int(non_update_ai) >= 2:
+        kinds.append("full")
+    if closure is not None:
+        kinds.append("closure")
+    if len(kinds) > 1:
+        kind = "mixed"
+    elif kinds:
+        kind = kinds[0]
+    elif tables:
+        kind = "update"
+    else:
+        kind = None
+    if kind is None and not sections and not fields:
+        problems.append(
+            _problem(
+                "report.unrecognised", None, "No incident report, closure summary or action items recognised"
+            )
+        )
+
+    outline = [{"name": h.name, "title": h.title, "line": h.line, "level": h.level} for h in headings]
+    return _Parsed(
+        kind=kind,
+        sections={s.name: by_name[s.name].text for s in sections if by_name[s.name] is s},
+        outline=outline,
+        fields=fields,
+        timeline=timeline,
+        tables=tables,
+        root_causes=root_causes,
+        closure=closure,
+        counts=counts,
+        problems=problems,
+        kinds=kinds,
+    )
+
+
+def _to_dict(p: _Parsed, action_items: list[dict]) -> dict:
+    return {
+        "kind": p.kind,
+        "sections": p.sections,
+        "outline": p.outline,
+        "fields": p.fields,
+        "timeline": p.timeline,
+        "action_items": action_items,
+        "root_causes": p.root_causes,
+        "closure_summary": p.closure,
+        "counts": p.counts,
+        "problems": p.problems,
+    }
+
+
+def parse_report(text: str, *, year: int | None = None) -> dict:
+    """Parse one report, closure summary or pasted bug page. Never raises on content.
+
+    `year` is the year of the comment the text sits in (for year-less timeline dates); without
+    it the latest year written in a full date in the text is used.
+    """
+    p = _parse_text(text, year=year)
+    items = _merge_tables(((t, None) for t in p.tables), p.problems)
+    return _to_dict(p, items)

@@ -1,0 +1,111 @@
+"""The Timeline section (or a 7-question answer 2, or dated prose lines) -> timeline rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..formats import parse_zone
+from .dates import _MON, _ZONE_TOKEN_RE, _zone_from_note, parse_timeline_row
+from .segmenting import _Section
+from .tables import _MD_SEPARATOR, _split_cells
+from .vocabulary import _problem, _strip_md
+
+
+def _latest_year(text: str) -> int | None:
+    years = [int(y) for y in re.findall(r"\b((?:19|20)\d{2})[-/.]\d{1,2}[-/.]\d{1,2}\b", text)]
+    years += [
+        int(y)
+        for y in re.findall(rf"\b{_MON}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", text, re.I)
+    ]
+    return max(years) if years else None
+
+
+_TABLE_HEADER_WORDS = re.compile(
+    r"^(?:date|time|date\s*/\s*time|date and time|when|event|description|action)$", re.I
+)
+
+
+def _parse_timeline(
+    section: _Section,
+    all_lines: list[tuple[int, str]],
+    year: int | None,
+    problems: list[dict],
+    reference: dt.date | None = None,
+) -> list[dict]:
+    # The zone note: the heading, then the section's own lines, then anywhere in the text.
+    zone: dt.tzinfo | None = None
+    note_line = ""
+    candidates = [(section.heading.line, section.heading.title)]
+    if _ZONE_TOKEN_RE.search(section.heading.title):
+        try:
+            z = _ZONE_TOKEN_RE.search(section.heading.title)
+            zone = parse_zone(z.group(0), context=section.heading.title)  # type: ignore[union-attr]
+            note_line = section.heading.title
+        except ValueError as exc:
+            problems.append(_problem("timeline.ambiguous_zone", section.heading.line, str(exc)))
+    if zone is None:
+        candidates = list(section.lines) + [c for c in all_lines if c not in section.lines]
+        for num, text in candidates:
+            z, err = _zone_from_note(text)
+            if z is not None:
+                zone, note_line = z, text
+                break
+            if err:
+                problems.append(_problem("timeline.ambiguous_zone", num, err))
+                break
+    rows: list[dict] = []
+    prev: dict | None = None
+    blank = False
+    for num, text in section.lines:
+        s = text.strip()
+        if not s:
+            blank = True
+            continue
+        if _MD_SEPARATOR.match(s):
+            continue
+        row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year, reference=reference)
+        if row is not None and row.get("no_year"):
+            problems.append(
+                _problem(
+                    "timeline.no_year", num, "Timeline row has a date without a year and no year is known"
+                )
+            )
+            prev, blank = None, False
+            continue
+        if row is not None:
+            zp = row.pop("zone_problem", None)
+            if zp:
+                problems.append(_problem("timeline.ambiguous_zone", num, zp))
+            row["source_line"] = num
+            rows.append(row)
+            prev, blank = row, False
+            continue
+        if s.startswith("|"):
+            cells = _split_cells(s, "md")
+            if all(_TABLE_HEADER_WORDS.match(_strip_md(c)) or not c for c in cells):
+                continue
+        if _zone_from_note(s) != (None, None):
+            continue
+        indented = re.match(r"^\s{2,}\S", text) is not None
+        listed = re.match(r"^\s*(?:[-*+\u2022]|\d+[.)])\s|^\s*\|", text) is not None
+        if prev is not None and (indented or (not listed and not blank)):
+            prev["text"] = (prev["text"] + " " + _strip_md(s.lstrip("-*+\u2022 "))).strip()
+            continue
+        blank = False
+        if not listed and not re.match(rf"^(?:\d|{_MON}\b)", s, re.IGNORECASE):
+            continue  # a sentence about the timeline, not a row
+        problems.append(
+            _problem("timeline.unparsed_row", num, f"Timeline row without a date: {_strip_md(s)[:80]!r}")
+        )
+    no_zone = [r for r in rows if r.pop("no_zone", False)]
+    if no_zone:
+        problems.append(
+            _problem(
+                "timeline.no_zone",
+                no_zone[0]["source_line"],
+                f"{len(no_zone)} timeline row(s) have no time zone (neither in the row nor a note such as "
+                "'All times are UTC')",
+            )
+        )
+    return rows
