@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from .formats import format_time, normalize_serial
-from .reports import ATTESTATION, CLOSURE_FIELDS, FULL, PRELIMINARY, SECTIONS
+from .reports import ATTESTATION, CLOSURE_FIELDS, FULL, PRELIMINARY
+from .reports.eras import BY_NAME as _ERAS
+from .reports.eras import era_in_force
 from .safety import csv_dict_writer
 
 __all__ = [
@@ -24,6 +26,9 @@ __all__ = [
     "CUSTOM_COLUMNS",
     "LINT_RULES",
     "appendix_rows",
+    "compare_counts",
+    "filing_date",
+    "report_era",
     "draft_closure_summary",
     "draft_full_report",
     "events_from_keyreuse",
@@ -58,42 +63,10 @@ LINT_RULES: dict[str, str] = {
     "closure.no_attestation": "error",
     "closure.open_action_items": "error",
     "counts.mismatch": "error",
+    "action_item.contradicted_by_data": "error",
 }
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 
-# Template fields (CCADB Incident Reporting Guidelines 3.2), matched by the start of the label.
-_REQUIRED_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "Summary": [
-        ("CA Owner CCADB unique ID", "ca owner ccadb unique id"),
-        ("Incident description", "incident description"),
-        ("Timeline summary", "timeline summary"),
-        ("Non-compliance start date", "non compliance start date"),
-        ("Non-compliance identified date", "non compliance identified date"),
-        ("Non-compliance end date", "non compliance end date"),
-        ("Relevant policies", "relevant policies"),
-        ("Source of incident disclosure", "source of incident disclosure"),
-    ],
-    "Impact": [
-        ("Total number of certificates", "total number of certificates"),
-        ('Total number of "remaining valid" certificates', "total number of remaining valid"),
-        ("Affected certificate types", "affected certificate types"),
-        ("Incident heuristic", "incident heuristic"),
-        ("Was issuance stopped in response to this incident, and why not?", "was issuance stopped"),
-        ("Analysis", "analysis"),
-        ("Additional considerations", "additional considerations"),
-    ],
-    "Lessons Learned": [
-        ("What went well", "what went well"),
-        ("What didn't go well", "what didn t go well"),
-        ("Where we got lucky", "where we got lucky"),
-        ("Additional", "additional"),
-    ],
-}
-_PRELIMINARY_FIELDS = [
-    ("Incident description", "incident description"),
-    ("Relevant policies", "relevant policies"),
-    ("Source of incident disclosure", "source of incident disclosure"),
-]
 _CLOSURE_LABELS = {
     "incident_description": "Incident description",
     "root_causes": "Incident Root Cause(s)",
@@ -136,13 +109,46 @@ def _report_parts(report: Mapping) -> tuple[bool, bool]:
     return has_full, has_prelim
 
 
-def lint_report(report: Mapping, data_counts: Mapping | None = None) -> list[dict]:
+def filing_date(report: Mapping) -> dt.date | None:
+    """The day the report was filed: its first report comment's date, else the latest timeline
+    date (a report is written after the events it lists), else None."""
+    if report.get("filed"):
+        return dt.date.fromisoformat(str(report["filed"])[:10])
+    days = []
+    for r in report.get("timeline", []):
+        w = r.get("when_utc") or r.get("when")
+        if w:
+            try:
+                days.append(dt.date.fromisoformat(str(w)[:10]))
+            except ValueError:
+                continue
+    return max(days) if days else None
+
+
+def report_era(report: Mapping, filed: dt.date | None = None):
+    """(era module, why): the guidelines the report is judged by. The version in force on the
+    filing date wins; without a date, the template the text follows; else the current one."""
+    day = filed or filing_date(report)
+    if day is not None:
+        e = era_in_force(day)
+        return e, f"{e.GUIDELINE}, in force on {day.isoformat()}"
+    e = _ERAS.get(report.get("era") or "") or _ERAS["v3"]
+    return e, f"{e.GUIDELINE} (no filing date known; judged by the template the text follows)"
+
+
+def lint_report(
+    report: Mapping, data_counts: Mapping | None = None, *, filed: dt.date | None = None
+) -> list[dict]:
     """Check a parsed report or closure summary against the CCADB guidelines, pkilint-style.
 
-    Returns findings `{"code", "severity", "message", "line"}` (plus `comment` for a bug's
-    comments), sorted by line. `data_counts` is the key-reuse summary dict; when given, the counts
-    the text states are compared with it (`counts.mismatch`).
+    The fields and sections required are those of the guideline version in force on the day the
+    report was filed (`filed`, else `report["filed"]`, else its latest timeline date); each such
+    finding names that version. Returns findings `{"code", "severity", "message", "line"}` (plus
+    `comment` for a bug's comments), sorted by line. `data_counts` is the key-reuse summary dict;
+    when given, the counts the text states are compared with it (`counts.mismatch`), and an action
+    item said to be complete while the data shows certificates still valid is flagged.
     """
+    era, why = report_era(report, filed)
     out: list[dict] = []
     kind = report.get("kind")
     sections = report.get("sections", {})
@@ -164,10 +170,10 @@ def lint_report(report: Mapping, data_counts: Mapping | None = None) -> list[dic
     has_full, has_prelim = _report_parts(report)
     report_line = heading_line.get(FULL) if has_full else heading_line.get(PRELIMINARY)
     if has_full:
-        for name in SECTIONS:
+        for name in era.SECTIONS:
             if name not in sections:
-                out.append(_finding("section.missing", f"Section '{name}' is missing", report_line))
-        for name, required in _REQUIRED_FIELDS.items():
+                out.append(_finding("section.missing", f"Section '{name}' is missing ({why})", report_line))
+        for name, required in era.REQUIRED_FIELDS.items():
             if name not in sections:
                 continue
             for label, prefix in required:
@@ -175,7 +181,7 @@ def lint_report(report: Mapping, data_counts: Mapping | None = None) -> list[dic
                     out.append(
                         _finding(
                             "field.missing",
-                            f"Field '{label}' is missing from '{name}'",
+                            f"Field '{label}' is missing from '{name}' ({why})",
                             heading_line.get(name),
                         )
                     )
@@ -193,16 +199,16 @@ def lint_report(report: Mapping, data_counts: Mapping | None = None) -> list[dic
                     heading_line.get("Action Items", report_line),
                 )
             )
-    elif has_prelim:
+    elif has_prelim and era.PRELIMINARY_FIELDS:
         if "Summary" not in sections:
-            out.append(_finding("section.missing", "Section 'Summary' is missing", report_line))
+            out.append(_finding("section.missing", f"Section 'Summary' is missing ({why})", report_line))
         else:
-            for label, prefix in _PRELIMINARY_FIELDS:
+            for label, prefix in era.PRELIMINARY_FIELDS:
                 if not _has_field(fields, prefix):
                     out.append(
                         _finding(
                             "field.missing",
-                            f"Field '{label}' is missing from 'Summary'",
+                            f"Field '{label}' is missing from 'Summary' ({why})",
                             heading_line.get("Summary"),
                         )
                     )
@@ -269,7 +275,82 @@ def lint_report(report: Mapping, data_counts: Mapping | None = None) -> list[dic
 
     if data_counts:
         out += _count_findings(report.get("counts", []), data_counts)
+        out += _contradictions(items, cs, data_counts)
     return _sorted(out)
+
+
+_REVOCATION_WORDS = re.compile(r"\brevoke\b|^\W*revocation\b|\breplace\b", re.IGNORECASE)
+
+
+def _contradictions(items: list[Mapping], closure: Mapping | None, data: Mapping) -> list[dict]:
+    """A revocation said to be complete (or a closure attested) while the data shows certificates
+    on compromised keys still valid."""
+    n = data.get("remaining_valid")
+    if not n:
+        return []
+    out = []
+    for it in items:
+        if it.get("status") == "Complete" and _REVOCATION_WORDS.search(it.get("item") or ""):
+            out.append(
+                _finding(
+                    "action_item.contradicted_by_data",
+                    f"Action item '{_short(it.get('item', ''))}' is Complete, but the data shows "
+                    f"{_plural(int(n), 'certificate')} on compromised keys still valid",
+                    it.get("source_line"),
+                    it.get("comment"),
+                )
+            )
+    if closure and closure.get("attestation") and not out:
+        out.append(
+            _finding(
+                "action_item.contradicted_by_data",
+                f"The closure attests that every action item is complete, but the data shows "
+                f"{_plural(int(n), 'certificate')} on compromised keys still valid",
+                closure.get("source_line"),
+                closure.get("comment"),
+            )
+        )
+    return out
+
+
+# Which figure of the key-reuse summary a stated count of each measure is compared with.
+_MEASURE_FIGURES: dict[str, tuple[str, ...]] = {
+    "certificates": (
+        "issuances_with_compromised_keys",
+        "violating_issuances",
+        "revocation_delays",
+        "remaining_valid",
+    ),
+    "remaining_valid": ("remaining_valid",),
+    "keys": ("compromised_keys", "reused_compromised_keys"),
+}
+
+
+def compare_counts(counts: Iterable[Mapping], data: Mapping) -> list[dict]:
+    """Each stated count beside the data figure it is compared with, within its own measure only
+    (a number of certificates is never set against a number of keys). Labelled template fields map
+    to one figure; a count in prose is matched to the figure of its measure that equals it.
+
+    Returns `[{"count", "figure", "data_value", "agrees"}]`; `figure` None when the measure has
+    no figure in the data (precertificates, roots, CAs) or none equals the stated value."""
+    out = []
+    for c in counts:
+        measure, value = c.get("measure"), c.get("value")
+        figures = _MEASURE_FIGURES.get(str(measure), ())
+        if c.get("field") and measure in _DATA_KEY:
+            figure: str | None = _DATA_KEY[measure][0]
+        else:
+            figure = next((f for f in figures if data.get(f) == value), None)
+        dv = data.get(figure) if figure else None
+        out.append(
+            {
+                "count": dict(c),
+                "figure": figure,
+                "data_value": dv,
+                "agrees": None if dv is None else dv == value,
+            }
+        )
+    return out
 
 
 _DATA_KEY = {
@@ -368,8 +449,17 @@ def _sentences(text: str | None, n: int) -> str:
     return " ".join(parts[:n]).strip()
 
 
+def _lower_first(text: str) -> str:
+    """'The revocation ...' -> 'the revocation ...' inside a sentence; 'CRL ...', 'OCSP' stay."""
+    word = text.split(" ", 1)[0]
+    if len(word) > 1 and word[0].isupper() and word[1:].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _join(items: list[str]) -> str:
     items = [i.rstrip(".") for i in items]
+    items = items[:1] + [_lower_first(i) for i in items[1:]]
     if len(items) <= 1:
         return "".join(items)
     return "; ".join(items[:-1]) + "; and " + items[-1]
@@ -467,7 +557,9 @@ def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = No
             or "N/A"
         )
 
-    attestation = bool(items) and not open_items
+    still_valid = int((findings_summary or {}).get("remaining_valid") or 0)
+    # the data contradicts "all completed": no attestation while certificates remain valid
+    attestation = bool(items) and not open_items and not still_valid
     return {
         "incident_description": incident_description,
         "root_causes": root_causes,
@@ -484,6 +576,7 @@ def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = No
             for i in open_items
         ],
         "canceled_items": [i["item"] for i in canceled],
+        "still_valid": still_valid,
     }
 
 
@@ -495,6 +588,11 @@ def to_closure_markdown(draft: Mapping) -> str:
     out.append("")
     if draft.get("attestation"):
         out.append(ATTESTATION)
+    elif draft.get("still_valid") and not draft.get("open_items"):
+        out.append(
+            f"Closure cannot be requested yet: the data shows {_plural(int(draft['still_valid']), 'certificate')} "
+            "on compromised keys still valid, although every action item is marked Complete or Canceled."
+        )
     elif draft.get("open_items"):
         out.append("Closure cannot be requested yet. These action items are not Complete or Canceled:")
         out.append("")

@@ -140,20 +140,41 @@ ZONES: dict[str, dt.timedelta] = {
 }
 CHINA = dt.timedelta(hours=8)
 AMBIGUOUS_ZONES = {"CST"}
+# Zones named by region: their offset depends on the date (daylight saving), except Arizona's,
+# which stays at -07:00 all year. Keys are lower-case words as CAs write them.
+REGION_ZONES: dict[str, str] = {
+    "pacific time": "America/Los_Angeles",
+    "pt": "America/Los_Angeles",
+    "eastern time": "America/New_York",
+    "et": "America/New_York",
+    "central european time": "Europe/Berlin",
+    "arizona": "America/Phoenix",
+    "arizona time": "America/Phoenix",
+    "az time": "America/Phoenix",
+    "az": "America/Phoenix",
+    "mountain standard time": "America/Phoenix",
+}
 
 _OFFSET = re.compile(
     r"^(?:UTC|GMT)?\s*(?P<sign>[+\-\u2212])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE
 )
 
 
-def parse_zone(text: str, *, context: str = "") -> dt.timezone:
+def parse_zone(text: str, *, context: str = "") -> dt.tzinfo:
     """A zone as CAs write it ("UTC", "UTC+8", "GMT+08:00", "+0800", "IST", "Beijing time").
+
+    Region names ("Pacific Time", "PT", "AZ time") give an IANA zone whose offset follows the date.
 
     CST is China Standard Time only when `context` mentions China or Beijing; otherwise it is
     ambiguous and raises ValueError. Unknown names raise ValueError.
     """
     raw = text.strip().strip("()").strip()
     upper = raw.upper()
+    region = REGION_ZONES.get(" ".join(raw.lower().split()))
+    if region is not None:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(region)
     if upper in ZONES:
         return dt.timezone(ZONES[upper])
     if re.search(r"beijing|china", raw, re.IGNORECASE):

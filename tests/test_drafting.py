@@ -5,6 +5,7 @@ README's figures), not copied from output."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import threading
@@ -86,11 +87,17 @@ def test_lint_fixture(name):
 
 
 def test_lint_messages_name_the_thing():
+    # plain-v20 was written in November 2024 (its last timeline row): guidelines 2.0 applied,
+    # which had no Related Incidents section and no required fields
     findings = lint_report(load_report(DATA / "plain-v20.txt"))
+    assert [f["code"] for f in findings] == ["timeline.unparsed_row"]
+    # the same report filed after 3.0 took effect is judged by 3.x, and the finding says so
+    findings = lint_report(load_report(DATA / "plain-v20.txt"), filed=dt.date(2025, 4, 2))
     assert findings[0] == {
         "code": "section.missing",
         "severity": "error",
-        "message": "Section 'Related Incidents' is missing",
+        "message": "Section 'Related Incidents' is missing "
+        "(CCADB Incident Reporting Guidelines 3.x, in force on 2025-04-02)",
         "line": 1,
     }
     closure = lint_report(load_report(DATA / "closure-2024.txt"))
@@ -133,7 +140,7 @@ def test_counts_mismatch_only_with_data():
 
 def test_counts_mismatch_on_keys_stated_in_prose():
     report = load_report(DEMO)
-    data = {"issuances_with_compromised_keys": 41, "remaining_valid": 3, "compromised_keys": 8}
+    data = {"issuances_with_compromised_keys": 41, "compromised_keys": 8}
     assert lint_report(report, data) == []
     data["compromised_keys"] = 7
     got = lint_report(report, data)
@@ -169,7 +176,7 @@ def test_closure_draft_from_a_full_report_with_an_open_item():
         "contained a trailing space. The report counts 12 affected certificates.",
         "root_causes": "Input was not trimmed.",
         "remediation": "Completed: Trim all subject fields in the form.",
-        "commitments": "Preventive and detective actions: Trim all subject fields in the form; and Add a "
+        "commitments": "Preventive and detective actions: Trim all subject fields in the form; and add a "
         "pre-issuance lint for leading/trailing spaces.",
         "attestation": False,
         "open_items": [
@@ -181,6 +188,7 @@ def test_closure_draft_from_a_full_report_with_an_open_item():
             }
         ],
         "canceled_items": [],
+        "still_valid": 0,
     }
 
 
@@ -209,7 +217,11 @@ def test_demo_closure_draft_with_data():
         "remaining_valid": 3,
     }
     draft = draft_closure_summary(load_report(DEMO), summary)
-    assert draft["attestation"] is True
+    # every item is Complete or Canceled, but the data shows 3 certificates still valid: no attestation
+    assert draft["attestation"] is False
+    assert draft["still_valid"] == 3
+    assert "Closure cannot be requested yet: the data shows 3 certificates" in to_closure_markdown(draft)
+    assert ATTESTATION not in to_closure_markdown(draft)
     assert draft["canceled_items"] == ["Ask the eight subscribers whether their keys were compromised"]
     assert (
         "The data shows 41 certificates on 8 compromised keys, 33 of them issued after the key's compromise."
@@ -454,7 +466,8 @@ def test_cli_unreadable_file_exits_2(capsys, tmp_path):
     assert status == 2 and "no report" in err
 
 
-@pytest.mark.parametrize("name, status", [("full-v32.md", 0), ("plain-v20.txt", 1), ("closure-2024.txt", 1)])
+# plain-v20 (filed under guidelines 2.0) has only a warning now: exit 0
+@pytest.mark.parametrize("name, status", [("full-v32.md", 0), ("plain-v20.txt", 0), ("closure-2024.txt", 1)])
 def test_cli_lint_exit_status(capsys, name, status):
     got, out, _ = run(capsys, "lint", str(DATA / name), "--format", "json")
     assert got == status
@@ -480,11 +493,14 @@ def test_cli_draft_needs_something(capsys):
 # The demo end to end: the figures are the demo README's hand-worked ones (as of 2024-11-01).
 
 
-def test_demo_lint_with_data_is_clean(capsys):
+def test_demo_lint_with_data_flags_the_completed_revocation(capsys):
+    # the demo's last update marks "Revoke the three remaining certificates ..." Complete while
+    # the demo data still has 3 valid certificates on compromised keys: one error, nothing else
     status, out, _ = run(capsys, "lint", "--demo", "--format", "json")
     obj = json.loads(out)
-    assert status == 0, obj["findings"]
-    assert obj["findings"] == []
+    assert status == 1, obj["findings"]
+    assert [f["code"] for f in obj["findings"]] == ["action_item.contradicted_by_data"]
+    assert obj["findings"][0]["message"].startswith("Action item 'Revoke the three remaining")
     assert obj["data"]["issuances_with_compromised_keys"] == 41 and obj["data"]["remaining_valid"] == 3
 
 

@@ -167,7 +167,12 @@ def run_draft(args: argparse.Namespace) -> int:
     from ..drafting import draft_full_report, events_from_keyreuse
     from ..reports import load_report
 
-    report = _load_report(load_report, args.report) if args.report else None
+    if args.report:
+        report = _load_report(load_report, args.report)
+    elif getattr(args, "demo", False):
+        report = load_report(_demo_report())  # --demo promises the demo incident, its report included
+    else:
+        report = None
     findings, upstream_failed = load_findings(args)
     if report is None and findings is None:
         raise UsageError(

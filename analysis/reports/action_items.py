@@ -62,22 +62,53 @@ def _item_key(item: Mapping) -> tuple[str | None, str]:
     return ident, _key(text)
 
 
-def _same_item(a: Mapping, b: Mapping) -> bool:
-    ida, ka = _item_key(a)
-    idb, kb = _item_key(b)
-    if ida and idb:
-        return ida == idb
-    if not ka or not kb:
-        return False
-    if ka == kb:
-        return True
-    if min(len(ka), len(kb)) >= 20 and (ka.startswith(kb) or kb.startswith(ka)):
-        return True
-    return difflib.SequenceMatcher(None, ka, kb).ratio() >= 0.85
+# Matching an update to an earlier item: by its number when both carry one, else by text. Fuzzy
+# matching compares against a bounded number of items and characters, so hostile tables stay linear.
+_FUZZY_ITEMS = 300
+_FUZZY_CHARS = 400
+_SIMILAR = 0.85
+
+
+def _match(items: list[dict], keys: dict[str, int], new: Mapping) -> tuple[int, dict] | None:
+    """(index of the earlier item `new` updates, the match shown to users) or None."""
+    idn, kn = _item_key(new)
+    if idn:
+        for i, old in enumerate(items[:_FUZZY_ITEMS]):
+            ido, _ = _item_key(old)
+            if ido == idn:
+                return i, {"by": "number", "score": 1.0, "item": old["item"]}
+    if not kn:
+        return None
+    if kn in keys:
+        return keys[kn], {"by": "text", "score": 1.0, "item": items[keys[kn]]["item"]}
+    if len(items) > _FUZZY_ITEMS:
+        return None
+    best: tuple[float, int] | None = None
+    a = kn[:_FUZZY_CHARS]
+    for i, old in enumerate(items):
+        ido, ko = _item_key(old)
+        if not ko or (idn and ido):
+            continue
+        b = ko[:_FUZZY_CHARS]
+        if min(len(a), len(b)) >= 20 and (a.startswith(b) or b.startswith(a)):
+            score = 0.95
+        else:
+            sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            if sm.real_quick_ratio() < _SIMILAR or sm.quick_ratio() < _SIMILAR:
+                continue
+            score = sm.ratio()
+        if score >= _SIMILAR and (best is None or score > best[0]):
+            best = (score, i)
+    if best is None:
+        return None
+    return best[1], {"by": "text", "score": round(best[0], 2), "item": items[best[1]]["item"]}
 
 
 def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dict:
     status_text = row.get("status") or ""
+    kind_text = row.get("kind") or ""
+    if not status_text and normalise_kind(kind_text) is None and normalise_status(kind_text):
+        status_text, kind_text = kind_text, ""  # a status word in the Kind column
     status = normalise_status(status_text)
     if status_text and _key(status_text) and status is None and _key(status_text) not in _EMPTY_CELL:
         problems.append(
@@ -90,7 +121,7 @@ def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dic
     due = (row.get("due") or "").strip()
     item = {
         "item": row.get("item") or "",
-        "kind": normalise_kind(row.get("kind")),
+        "kind": normalise_kind(kind_text),
         "root_cause": (row.get("root_cause") or "").strip() or None,
         "evaluation": (row.get("evaluation") or "").strip() or None,
         "due": None if due.lower() in _EMPTY_CELL else due,
@@ -104,26 +135,48 @@ def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dic
     return item
 
 
-def _merge_tables(tables: Iterable[tuple[_Table, int | None]], problems: list[dict]) -> list[dict]:
-    """Rows of later tables supersede the earlier row for the same item; new items are appended."""
+def _history_entry(item: Mapping, date: str | None, matched: dict | None) -> dict:
+    return {
+        "status": item["status"],
+        "source_line": item["source_line"],
+        "comment": item.get("comment"),
+        "date": date,
+        "matched": matched,
+    }
+
+
+def _merge_tables(
+    tables: Iterable[tuple[_Table, int | None] | tuple[_Table, int | None, str | None]],
+    problems: list[dict],
+) -> list[dict]:
+    """Rows of later tables update the earlier item they name (by number, else by text similarity;
+    the match is kept in the item's history); new items are appended. Each item keeps the history
+    of its statuses (line, comment, comment date) and its latest known status."""
     items: list[dict] = []
+    keys: dict[str, int] = {}
     first = True
-    for table, comment in tables:
+    for entry in tables:
+        table, comment = entry[0], entry[1]
+        date = entry[2] if len(entry) > 2 else None  # type: ignore[misc]
         for row in table.rows:
             new = _row_to_item(row, problems, comment)
-            if first:
+            hit = None if first else _match(items, keys, new)
+            if hit is None:
+                new["history"] = [_history_entry(new, date, None)]
                 items.append(new)
+                keys.setdefault(_item_key(new)[1], len(items) - 1)
                 continue
-            for i, old in enumerate(items):
-                if _same_item(old, new):
-                    for k in ("kind", "root_cause", "evaluation", "due"):
-                        if new[k] is None:
-                            new[k] = old[k]
-                    new["updated"] = True
-                    items[i] = new
-                    break
-            else:
-                items.append(new)
+            i, matched = hit
+            old = items[i]
+            for k in ("kind", "root_cause", "evaluation", "due", "_id"):
+                if new[k] is None:
+                    new[k] = old[k]
+            new["history"] = old["history"] + [_history_entry(new, date, matched)]
+            if new["status"] is None:
+                new["status"] = old["status"]  # a row without a status does not erase the last one
+            new["item"] = old["item"] if len(old["item"]) > len(new["item"]) else new["item"]
+            new["updated"] = True
+            items[i] = new
         if table.rows:
             first = False
     for item in items:

@@ -16,6 +16,7 @@ _CHROME_PATTERNS = [
     re.compile(r"^.{0,120}[\u2022\u00b7]\s*(?:\d+|an?|one)\s+\w+\s+ago$", re.IGNORECASE),
     re.compile(rf"^(?:{_BZ_FIELDS})\s*:.*(?:\u2192|->).*$", re.IGNORECASE),
     re.compile(r"^flags\s*:", re.IGNORECASE),
+    re.compile(r"^ever confirmed\s*:\s*(?:true|false)\s*$", re.IGNORECASE),
     re.compile(r"^\(?needinfo\?", re.IGNORECASE),
     re.compile(
         r"^(?:whiteboard|product|component|reporter|assignee|triage owner|qa contact|mentors"

@@ -43,7 +43,9 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
     merged_fields: dict[str, str] = {}
     outline: list[dict] = []
     timeline: list[dict] = []
-    tables: list[tuple[_Table, int | None]] = []
+    tables: list[tuple[_Table, int | None, str | None]] = []
+    eras: list[str] = []
+    filed: str | None = None
     root_causes: list[dict] = []
     closure: dict | None = None
     counts: list[dict] = []
@@ -72,7 +74,12 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
         outline += [{**h, "comment": count} for h in p.outline]
         if p.timeline:
             timeline = [{**r, "comment": count} for r in p.timeline]
-        tables += [(t, count) for t in p.tables]
+        day_s = day.isoformat() if day else None
+        tables += [(t, count, day_s) for t in p.tables]
+        if p.era:
+            eras.append(p.era)
+        if filed is None and day_s and kind in ("preliminary", "full", "mixed"):
+            filed = day_s
         if p.root_causes:
             root_causes = [{**r, "comment": count} for r in p.root_causes]
         if p.closure is not None:
@@ -98,6 +105,8 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
         )
     return {
         "kind": kind,
+        "era": eras[0] if eras else None,
+        "filed": filed,
         "sections": merged_sections,
         "outline": outline,
         "fields": merged_fields,

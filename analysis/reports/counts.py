@@ -6,7 +6,7 @@ import re
 
 from .dates import _MON
 from .segmenting import _FIELD_BOLD, _MD_HEADING
-from .tables import _MD_SEPARATOR, _split_cells
+from .tables import _split_cells, is_separator
 from .vocabulary import _key, _strip_md
 
 # --- counts -----------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
             if cur:
                 out.append(cur)
             cur = []
-            if not _MD_SEPARATOR.match(s):
+            if not is_separator(s):
                 cells = _split_cells(s, "md") if s.startswith("|") else text.split("\t")
                 out += [[(num, _strip_md(c))] for c in cells if c.strip()]
             continue

@@ -31,7 +31,8 @@ _MON = (
 _ZONE_TOKEN = (
     r"(?:beijing\s+time|china\s+standard\s+time|(?:utc|gmt)\s*[+\-\u2212]\s*\d{1,2}(?::?\d{2})?"
     r"|[+\-\u2212]\d{2}:?\d{2}\b|\butc\b|\bgmt\b"
-    r"|(?-i:\b(?:UTC|GMT|IST|JST|KST|CEST|CET|EEST|EET|EST|EDT|PST|PDT|CST)\b))"
+    r"|pacific\s+time|eastern\s+time|arizona(?:\s+time)?|\baz\s+time"
+    r"|(?-i:\b(?:UTC|GMT|IST|JST|KST|CEST|CET|EEST|EET|EST|EDT|PST|PDT|CST|PT|ET)\b))"
 )
 _ZONE_TOKEN_RE = re.compile(_ZONE_TOKEN, re.IGNORECASE)
 # In a row, "08:00-10:00" is a range: a bare negative offset counts only after seconds.
@@ -39,27 +40,42 @@ _ROW_ZONE = _ZONE_TOKEN.replace(
     r"|[+\-\u2212]\d{2}:?\d{2}\b", r"|\+\d{2}:?\d{2}\b|(?<=\d\d:\d\d:\d\d)[\-\u2212]\d{2}:?\d{2}\b"
 )
 
-_LEAD = (
-    r"^\s*(?:(?:[-*+\u2022]|\d+[.)])\s+)?\|?\s*(?:\*\*|__)?\s*(?:(?:on|around|approx\.?|approximately|~)\s+)?"
-)
+# Rows are matched on their first _HEAD characters with whitespace collapsed to one space, so
+# no pattern here can backtrack over a long run (linear time on hostile input).
+_HEAD = 160
+_LEAD = r"^ ?(?:(?:[-*+\u2022]|\d+[.)]) )?\|? ?(?:\*\*|__)? ?(?:(?:on|around|approx\.?|approximately|~) )?"
 _DATE_ISO = r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
-_DATE_MDY = rf"(?P<mon1>{_MON})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?"
-_DATE_DMY = rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON})\.?(?:,?\s+(?P<y2>\d{{4}}))?"
+# 12.09.2025 is day.month.year (the dotted form is European); 7/29/2024 is month/day/year unless
+# the first number cannot be a month.
+_DATE_DOTTED = r"(?P<d3>\d{1,2})\.(?P<m3>\d{1,2})\.(?P<y3>\d{4})"
+_DATE_SLASH = r"(?P<a4>\d{1,2})/(?P<b4>\d{1,2})/(?P<y4>\d{4})"
+_DATE_MDY = (
+    rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s)?"
+    rf"(?P<mon1>{_MON})\.?\s(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:[,.]?\s(?P<y1>\d{{4}}))?"
+)
+_DATE_DMY = rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<mon2>{_MON})\.?(?:,?\s(?P<y2>\d{{4}}))?"
 _TIME = (
-    r"[\s,@|*]*(?:T|at\s+)?[\s|*]*"
-    r"(?P<H>\d{1,2})(?::(?P<M>\d{2}))?(?::(?P<S>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[ap]\.?\s?m\b\.?)?"
+    r"(?:\*\*)?(?:,? ?(?:@|\||-|\u2013|at)? ?|T)(?:\*\*)? ?"
+    r"(?P<H>\d{1,2})(?::(?P<M>\d{2}))?(?::(?P<S>\d{2}))?(?:\.\d+)? ?(?P<ampm>[ap]\.? ?m\b\.?)?"
 )
 _ROW_RE = re.compile(
     _LEAD
-    + rf"(?:{_DATE_ISO}|{_DATE_MDY}|{_DATE_DMY})(?![\d/.-]\d)"
+    + rf"(?:{_DATE_ISO}|{_DATE_DOTTED}|{_DATE_SLASH}|{_DATE_MDY}|{_DATE_DMY})(?![\d/.-]\d)"
     + rf"(?:{_TIME})?"
-    + r"(?:\s*(?:\u2013|~|\bto\b|(?<!\d\d:\d\d:\d\d)-)\s*\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?)?"
-    + rf"(?:\s*\(?\s*(?P<zone>{_ROW_ZONE}|(?<=\d)Z\b)\s*\)?)?",
+    + r"(?: ?(?:\u2013|~|\bto\b|(?<!\d\d:\d\d:\d\d)-) ?\d{1,2}:\d{2}(?: ?[ap]\.?m\b\.?)?)?"
+    + rf"(?: ?\(? ?(?P<zone>{_ROW_ZONE}|(?<=\d)Z\b) ?\)?)?",
     re.IGNORECASE,
 )
 _ROW_SEP = re.compile(r"^(?:\s|\*\*|__|[:|,\-\u2013\u2014.])*")
 _ZONE_NOTE_RE = re.compile(
-    r"\b(?:all\s+times?|times?\s+(?:are|is|in|given|shown|listed|stated)|time\s*zone|timezone)\b",
+    r"\b(?:all\s+(?:times?|timestamps?|dates?)|(?:times?|timestamps?)\s+(?:below\s+)?"
+    r"(?:are|is|in|given|shown|listed|stated)|time\s*zone|timezone)\b",
+    re.IGNORECASE,
+)
+# A time-only row under a date line ("- 00:22 UTC ..." after "2024-05-02:"), as in the v2.0 template.
+_TIME_ONLY_RE = re.compile(
+    r"^ ?(?:[-*+\u2022] )?\|? ?(?:\*\*)?(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))? ?"
+    rf"(?P<ampm>[ap]\.? ?m\b\.?)?(?: ?\(? ?(?P<zone>{_ROW_ZONE}|Z\b) ?\)?)?",
     re.IGNORECASE,
 )
 
@@ -100,13 +116,19 @@ def parse_timeline_row(
     would fall after it, the year before is taken ("Dec 27" in a comment of 2024-01-05 is 2023). A row with a time and no zone keeps `when` without an offset and
     has `when_utc` None. A date without a time stays a date; converted it is 00:00 in its zone.
     """
-    m = _ROW_RE.match(line)
+    line = " ".join(line.split())
+    m = _ROW_RE.match(line[:_HEAD])
     if not m:
         return None
     g = m.groupdict()
     inferred = False
     if g["y"]:
         y, mo, d = int(g["y"]), int(g["m"]), int(g["d"])
+    elif g["y3"]:
+        y, mo, d = int(g["y3"]), int(g["m3"]), int(g["d3"])
+    elif g["y4"]:
+        a, b = int(g["a4"]), int(g["b4"])
+        y, mo, d = (int(g["y4"]), a, b) if a <= 12 else (int(g["y4"]), b, a)
     else:
         mon = g["mon1"] or g["mon2"]
         d = int(g["d1"] or g["d2"])
@@ -168,8 +190,34 @@ def parse_timeline_row(
             when_utc = None
         when = local.isoformat()
     row = {"when": when, "when_utc": when_utc, "inferred_year": inferred, "text": text}
+    if hour is None:
+        row["date_only"] = True
     if zone_problem:
         row["zone_problem"] = zone_problem
     if tz is None and not zone_problem:
         row["no_zone"] = True
     return row
+
+
+def parse_time_only_row(
+    line: str, date: dt.date, *, zone: dt.tzinfo | None = None, zone_context: str = ""
+) -> dict | None:
+    """A time-only row ("- 00:22 UTC text") under a date line -> a row on that date, or None."""
+    line = " ".join(line.split())
+    m = _TIME_ONLY_RE.match(line[:_HEAD])
+    if not m:
+        return None
+    h, mi = int(m.group("H")), int(m.group("M"))
+    ampm = (m.group("ampm") or "").replace(".", "").replace(" ", "").lower()
+    if ampm:
+        if not 1 <= h <= 12:
+            return None
+        h = (h % 12) + (12 if ampm == "pm" else 0)
+    if h > 23 or mi > 59:
+        return None
+    stamp = f"{date.isoformat()} {h:02d}:{mi:02d}:{int(m.group('S') or 0):02d}"
+    if m.group("zone"):
+        stamp += " " + m.group("zone")
+    return parse_timeline_row(
+        stamp + " " + line[m.end() :], zone=zone, zone_context=zone_context, year=date.year
+    )

@@ -10,6 +10,7 @@ from .action_items import _merge_tables
 from .chrome import _COMMENT_BOUNDARY, is_chrome
 from .closure import _parse_closure
 from .counts import _collect_counts
+from .eras import v3
 from .segmenting import (
     _CONTRIB,
     _FIELD_BOLD,
@@ -21,7 +22,7 @@ from .segmenting import (
     _segment,
 )
 from .tables import _column_of, _header_style, _parse_tables, _Table
-from .timeline import _latest_year, _parse_timeline
+from .timeline import _latest_year, _parse_timeline, prose_timeline
 from .vocabulary import _ATTESTATION_RE, CLOSURE, FULL, PRELIMINARY, _clean_label, _key, _problem, _strip_md
 
 # --- one text ---------------------------------------------------------------------------------
@@ -40,6 +41,7 @@ class _Parsed:
     counts: list[dict]
     problems: list[dict]
     kinds: list[str]
+    era: str | None = None
 
 
 def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None = None) -> _Parsed:
@@ -65,7 +67,11 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     for s in sections:
         for n, _ in s.lines:
             section_of[n] = s.name
-    field_source = [(n, t) for n, t in content if section_of.get(n) not in excluded]
+    heading_lines = {h.line for h in headings}
+    # a heading ends the field above it: shown to the collector as a markdown heading
+    field_source = [
+        (n, "# " + t if n in heading_lines else t) for n, t in content if section_of.get(n) not in excluded
+    ]
     field_list = _collect_fields(field_source)
     fields: dict[str, str] = {}
     for label, value, _line in field_list:
@@ -97,6 +103,15 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     tl = by_name.get("Timeline")
     if tl is not None:
         timeline = _parse_timeline(tl, content, year, problems, reference)
+    elif sections or any(h.name for h in headings):
+        # no Timeline heading (a preliminary report's prose): dated lines outside tables and items
+        skip = {"Action Items", CLOSURE}
+        timeline = prose_timeline(
+            [(n, t) for n, t in content if section_of.get(n) not in skip and n not in heading_lines],
+            year,
+            problems,
+            reference,
+        )
 
     # action items: every table anywhere; tables under an "UPDATED" heading or introduced as updated
     update_lines: set[int] = set()
@@ -140,19 +155,44 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
                 )
             )
 
-    heading_lines = {h.line for h in headings}
     counts = _collect_counts(
         [(n, t) for n, t in content if section_of.get(n) != CLOSURE and n not in heading_lines], field_list
     )
 
+    # era: the template the text follows
+    seven = sum(1 for h in headings if h.era == "7-question")
+    field_keys = {_key(k) for k in fields}
+    if seven >= 2:
+        era: str | None = "7-question"
+    elif any(any(k.startswith(m) for m in v3.MARKERS) for k in field_keys) or any(
+        _key(h.title) in v3.HEADINGS for h in headings
+    ):
+        era = "v3"
+    elif sections:
+        era = "v1-v2"
+    else:
+        era = None
+
     # kind
     kinds: list[str] = []
     names = {h.name for h in headings}
-    if PRELIMINARY in names:
+    # "Incident Report" that says it is preliminary is a preliminary report
+    said_preliminary = any(
+        h.name == FULL and _key(h.title) == "incident report" and _PRELIM_SAID.search(_after(content, h.line))
+        for h in headings
+    )
+    if PRELIMINARY in names or said_preliminary:
         kinds.append("preliminary")
     full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}
     non_update_ai = any(s.name == "Action Items" and not s.heading.update for s in sections)
-    if FULL in names or len(full_sections & set(by_name)) + int(non_update_ai) >= 2:
+    explicit_full = any(
+        h.name == FULL and not (said_preliminary and _key(h.title) == "incident report") for h in headings
+    )
+    if (
+        explicit_full
+        or (not said_preliminary and len(full_sections & set(by_name)) + int(non_update_ai) >= 2)
+        or seven >= 3
+    ):
         kinds.append("full")
     if closure is not None:
         kinds.append("closure")
@@ -184,12 +224,29 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
         counts=counts,
         problems=problems,
         kinds=kinds,
+        era=era,
     )
+
+
+_PRELIM_SAID = re.compile(r"\bpreliminary\b|\binitial report\b", re.IGNORECASE)
+
+
+def _after(content: list[tuple[int, str]], line: int, n: int = 4) -> str:
+    """The first `n` non-empty lines after `line`, joined (bounded)."""
+    out: list[str] = []
+    for num, t in content:
+        if num > line and t.strip():
+            out.append(t[:300])
+            if len(out) >= n:
+                break
+    return " ".join(out)
 
 
 def _to_dict(p: _Parsed, action_items: list[dict]) -> dict:
     return {
         "kind": p.kind,
+        "era": p.era,
+        "filed": None,
         "sections": p.sections,
         "outline": p.outline,
         "fields": p.fields,

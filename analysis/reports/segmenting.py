@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import eras
 from .vocabulary import _CONTAINERS, _KNOWN_LABELS, _SECTION_ALIASES, _clean_label, _key, _strip_md
 
 # --- the document model -----------------------------------------------------------------------
@@ -43,6 +44,11 @@ class _Heading:
     line: int
     level: int
     update: bool
+    era: str | None = None
+
+
+# Cheap test before asking the eras: a line that could open a numbered 7-question answer.
+_ERA_PREFIX = re.compile(r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:q(?:uestion)? ?)?[1-7][.):]", re.IGNORECASE)
 
 
 @dataclass
@@ -66,7 +72,15 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
         if text is None or _THEMATIC_BREAK.match(text):  # comment boundary, "---"
             current = None
             continue
-        md = _MD_HEADING.match(text)
+        hit = eras.heading(text) if _ERA_PREFIX.match(text) else None
+        if hit is not None:
+            name, title, era = hit
+            heading = _Heading(name, title, num, 3, False, era.ERA)
+            headings.append(heading)
+            current = _Section(name, heading)
+            sections.append(current)
+            continue
+        md = _MD_HEADING.match(text) if len(text) <= 400 else None
         heading = None
         if md:
             level = len(md.group(1))

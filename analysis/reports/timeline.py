@@ -6,9 +6,9 @@ import datetime as dt
 import re
 
 from ..formats import parse_zone
-from .dates import _MON, _ZONE_TOKEN_RE, _zone_from_note, parse_timeline_row
+from .dates import _MON, _ZONE_TOKEN_RE, _zone_from_note, parse_time_only_row, parse_timeline_row
 from .segmenting import _Section
-from .tables import _MD_SEPARATOR, _split_cells
+from .tables import _split_cells, is_separator
 from .vocabulary import _problem, _strip_md
 
 
@@ -45,7 +45,8 @@ def _parse_timeline(
         except ValueError as exc:
             problems.append(_problem("timeline.ambiguous_zone", section.heading.line, str(exc)))
     if zone is None:
-        candidates = list(section.lines) + [c for c in all_lines if c not in section.lines]
+        own = {n for n, _ in section.lines}
+        candidates = list(section.lines) + [c for c in all_lines if c[0] not in own]
         for num, text in candidates:
             z, err = _zone_from_note(text)
             if z is not None:
@@ -54,17 +55,40 @@ def _parse_timeline(
             if err:
                 problems.append(_problem("timeline.ambiguous_zone", num, err))
                 break
+    return _rows(section.lines, zone, note_line, year, problems, reference)
+
+
+def _rows(
+    lines: list[tuple[int, str]],
+    zone: dt.tzinfo | None,
+    note_line: str,
+    year: int | None,
+    problems: list[dict],
+    reference: dt.date | None,
+    *,
+    prose: bool = False,
+) -> list[dict]:
+    """Timeline rows of `lines`. With `prose`, only dated lines count and nothing else is a problem."""
     rows: list[dict] = []
     prev: dict | None = None
     blank = False
-    for num, text in section.lines:
+    day: tuple[dt.date, dict] | None = None  # the last date line, for time-only rows under it
+    for num, text in lines:
         s = text.strip()
         if not s:
             blank = True
             continue
-        if _MD_SEPARATOR.match(s):
+        if is_separator(s):
             continue
         row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year, reference=reference)
+        if row is None and day is not None:
+            row = parse_time_only_row(text, day[0], zone=zone, zone_context=note_line)
+            if row is not None and day[1] in rows and not day[1]["text"]:
+                rows.remove(day[1])  # the date line was a heading for its times, not an event
+        if row is not None and row.pop("date_only", False) and row.get("when"):
+            day = (dt.date.fromisoformat(row["when"]), row)
+        if prose and row is not None and (row.get("no_year") or not row.get("text")):
+            row = None
         if row is not None and row.get("no_year"):
             problems.append(
                 _problem(
@@ -85,6 +109,9 @@ def _parse_timeline(
             cells = _split_cells(s, "md")
             if all(_TABLE_HEADER_WORDS.match(_strip_md(c)) or not c for c in cells):
                 continue
+        if prose:
+            prev = None
+            continue
         if _zone_from_note(s) != (None, None):
             continue
         indented = re.match(r"^\s{2,}\S", text) is not None
@@ -98,6 +125,8 @@ def _parse_timeline(
         problems.append(
             _problem("timeline.unparsed_row", num, f"Timeline row without a date: {_strip_md(s)[:80]!r}")
         )
+    for r in rows:
+        r.pop("date_only", None)
     no_zone = [r for r in rows if r.pop("no_zone", False)]
     if no_zone:
         problems.append(
@@ -109,3 +138,23 @@ def _parse_timeline(
             )
         )
     return rows
+
+
+def find_zone(lines: list[tuple[int, str]], problems: list[dict]) -> tuple[dt.tzinfo | None, str]:
+    """The first zone note in `lines`: (zone, the note's line) or (None, "")."""
+    for num, text in lines:
+        z, err = _zone_from_note(text)
+        if z is not None:
+            return z, text
+        if err:
+            problems.append(_problem("timeline.ambiguous_zone", num, err))
+            break
+    return None, ""
+
+
+def prose_timeline(
+    lines: list[tuple[int, str]], year: int | None, problems: list[dict], reference: dt.date | None = None
+) -> list[dict]:
+    """Dated lines in a text without a Timeline heading (a preliminary report's prose)."""
+    zone, note = find_zone(lines, problems)
+    return _rows(lines, zone, note, year, problems, reference, prose=True)

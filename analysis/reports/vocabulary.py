@@ -45,6 +45,8 @@ _SECTION_ALIASES = {
     "preliminary incident report": PRELIMINARY,
     "preliminary report": PRELIMINARY,
     "full incident report": FULL,
+    "complete incident report": FULL,
+    "final incident report": FULL,
     "incident report": FULL,
 }
 _CONTAINERS = {PRELIMINARY, FULL}
