@@ -97,6 +97,9 @@ def _has_field(fields: Mapping[str, str], prefix: str) -> bool:
 
 def _report_parts(report: Mapping) -> tuple[bool, bool]:
     """(has a full report, has a preliminary report) judged from the outline and the kind."""
+    if report.get("parts") is not None:  # what the parser recognised, report by report
+        parts = set(report["parts"])
+        return "full" in parts, "preliminary" in parts
     names = {h.get("name") for h in report.get("outline", [])}
     kind = report.get("kind")
     full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}

@@ -9,7 +9,10 @@ bug's comments as the REST API returns them.
 `parse_report(text)` and `parse_comments(comments)` return one plain dict (JSON-ready):
 
     kind            "preliminary" | "full" | "closure" | "update" | "mixed" | None
-    era             "7-question" | "v1-v2" | "v3" | None: the template the text follows
+    era             "7-question" | "v1-v2" | "v3" | "free-form" | None: the template the text
+                    follows ("free-form": plain sections written before the 1.0 template)
+    parts           the kinds of report recognised ("preliminary", "full", "closure")
+    filed           the first report comment's date (comments only; else None)
     sections        canonical section name -> text (the last occurrence wins)
     outline         [{"name", "title", "line", "level"}] every heading found, in order
     fields          "Label" -> value for "**Label:** value" and "Label: value" lines

@@ -13,6 +13,9 @@ def _parse_closure(section: _Section) -> dict:
     for label, value, _line in _collect_fields(section.lines):
         name = _CLOSURE_LABELS.get(_key(label))
         if name and out[name] is None:
+            # a rendered page runs the attestation line into the last field: keep it out
+            if value and _ATTESTATION_RE.search(value):
+                value = _ATTESTATION_RE.split(value)[0].strip()
             out[name] = value or None
     flat = " ".join(_strip_md(t) for _, t in section.lines)
     out["attestation"] = bool(_ATTESTATION_RE.search(flat))

@@ -106,6 +106,7 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
     return {
         "kind": kind,
         "era": eras[0] if eras else None,
+        "parts": distinct,
         "filed": filed,
         "sections": merged_sections,
         "outline": outline,

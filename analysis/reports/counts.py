@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from .dates import _MON
@@ -18,30 +19,77 @@ _NUMBER_WORDS = {
         " sixteen seventeen eighteen nineteen twenty".split()
     )
 }
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "a single": 1, "one single": 1})
+_NUM = r"(?P<n>\d[\d,]*(?![\d.]\d)|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+# Nouns of each measure. A root is a CA too; we keep them apart because reports count them apart.
+_MEASURE_NOUNS = (
+    r"(?P<what>pre-?certificates?|precerts?|key\s+pairs?|public\s+keys?|private\s+keys?|keys?|spkis?"
+    r"|root\s+certificates?|root\s+cas?|roots?|intermediate\s+cas?|intermediates?|sub-?cas?|icas?|cas"
+    r"|certificates?|certs?)\b"
+)
+# Up to three describing words between the number and the noun ("2 unrevoked unexpired
+# certificates"), but not the words that start a different phrase ("2 of the 5 certificates").
+_STOP = (
+    r"of|the|and|or|to|in|for|with|on|by|from|were|was|are|is|have|has|had|that|which|we|our|than|per"
+    r"|at|out|these|those|them|its|their|all|a|an|as|be|been|days?|hours?|years?|months?|weeks?"
+)
+_STOP += "|" + "|".join(w for w in _NUMBER_WORDS if " " not in w)
+_MODIFIER = rf"(?:(?!(?:{_STOP})\b)[A-Za-z][\w/\-]*\s+)"
 _COUNT_RE = re.compile(
-    r"\b(?P<n>\d[\d,]*|" + "|".join(_NUMBER_WORDS) + r")\s+(?:(?:additional|more|later|affected|distinct"
-    r"|unique|compromised|public|private|subscriber|rsa|ecdsa|different|separate|such|tls|server"
-    r"|leaf|reissued|re-issued|impacted|valid|revoked)\s+){0,3}"
-    r"(?P<what>key\s+pairs?|public\s+keys?|private\s+keys?|keys?|certificates?|certs?|precertificates?)\b",
+    rf"\b{_NUM}\s+(?:of\s+(?:our|the|these|those|its|their|all\s+the)\s+)?{_MODIFIER}{{0,3}}{_MEASURE_NOUNS}"
+    rf"|\b(?P<n2>\d[\d,]*)\s+of\s+(?:them|these|those)\b"
+    rf"|\btotal\s*[:=]\s*(?P<n3>\d[\d,]*)\b",
     re.IGNORECASE,
 )
+_NOUN_RE = re.compile(_MEASURE_NOUNS, re.IGNORECASE)
+
+
+def _measure(noun: str) -> str:
+    k = noun.lower()
+    if k.startswith("pre"):
+        return "precertificates"
+    if "key" in k or k.startswith("spki"):
+        return "keys"
+    if k.startswith("root"):
+        return "roots"
+    if k.startswith(("intermediate", "sub", "ica", "ca")):
+        return "cas"
+    return "certificates"
 
 
 def _number(text: str) -> int | None:
-    t = text.lower().replace(",", "")
+    t = " ".join(text.lower().replace(",", "").split())
     if t in _NUMBER_WORDS:
         return _NUMBER_WORDS[t]
     return int(t) if t.isdigit() else None
 
 
-def _sentence_at(text: str, pos: int) -> str:
-    start = 0
-    for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])", text):
-        if m.end() <= pos:
-            start = m.end()
-        else:
-            return _strip_md(text[start : m.start()])
-    return _strip_md(text[start:])
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
+
+
+class _Sentences:
+    """Sentence boundaries of a paragraph, found once; the sentence at a position by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bounds = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+        self.ends = [b[0] for b in self.bounds]
+
+    def start_of(self, pos: int) -> int:
+        """Where the sentence holding `pos` starts."""
+        i = bisect.bisect_right(self.ends, pos)
+        return self.bounds[i - 1][1] if i > 0 else 0
+
+    def start_of_previous(self, pos: int) -> int:
+        """Where the sentence before the one holding `pos` starts."""
+        i = bisect.bisect_right(self.ends, pos)
+        return self.bounds[i - 2][1] if i > 1 else 0
+
+    def at(self, pos: int) -> str:
+        i = bisect.bisect_right(self.ends, pos)
+        start = self.bounds[i - 1][1] if i > 0 else 0
+        end = self.bounds[i][0] if i < len(self.bounds) else len(self.text)
+        return _strip_md(self.text[start:end])[:500]
 
 
 def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
@@ -108,33 +156,59 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
             }
         )
         field_lines.add(line)
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int]] = set()  # prose repeats are one count; template fields stand apart
     for para in _paragraphs([(n, t) for n, t in lines if n not in field_lines]):
         joined = " ".join(t for _, t in para)
         starts, pos = [], 0
-        for n, t in para:
-            starts.append((pos, n))
+        for _n, t in para:
+            starts.append(pos)
             pos += len(t) + 1
+        sentences: _Sentences | None = None
+        last_measure: str | None = None
+        found: list[tuple[int, str]] = []
         for m in _COUNT_RE.finditer(joined):
-            value = _number(m.group("n"))
+            window = joined[max(0, m.start() - 40) : m.start()]  # bounded look-back: linear
+            if m.group("n") is not None:
+                value = _number(m.group("n"))
+                measure = _measure(m.group("what"))
+            else:
+                # "4 of them", "total: 4": the measure of the nearest noun before it
+                value = _number(m.group("n2") or m.group("n3"))
+                nouns = list(_NOUN_RE.finditer(joined[max(0, m.start() - 200) : m.start()]))
+                if m.group("n2") and found:
+                    # "2 valid certificates; 4 of them ...": the last count of its sentence, else the
+                    # subject of the sentence before ("41 certificates carry ... keys. 3 of them")
+                    if sentences is None:
+                        sentences = _Sentences(joined)
+                    here = [ms for p0, ms in found if p0 >= sentences.start_of(m.start())]
+                    lo = sentences.start_of_previous(m.start())
+                    measure = here[-1] if here else next((ms for p0, ms in found if p0 >= lo), found[-1][1])
+                else:
+                    measure = _measure(nouns[-1].group("what")) if nouns else last_measure  # type: ignore[assignment]
+                if measure is None:
+                    continue
             if value is None:
                 continue
-            before = joined[: m.start()]
+            if re.search(r"(?:#|[-/.:]|\bbug\s*|\bcomment\s*|\bsection\s*|\bversion\s*|\bv)$", window, re.I):
+                continue
             if 1900 <= value <= 2100 and re.search(
-                rf"(?:{_MON}\.?|\b(?:in|since|during|of|until|before|after|from))\s+$", before, re.IGNORECASE
+                rf"(?:{_MON}\.?|\b(?:in|since|during|of|until|before|after|from))\s+$", window, re.IGNORECASE
             ):
                 continue
-            measure = "keys" if "key" in m.group("what").lower() else "certificates"
+            last_measure = measure
+            found.append((m.start(), measure))
             if (measure, value) in seen:
                 continue
             seen.add((measure, value))
-            line = max(n for p0, n in starts if p0 <= m.start())
+            if sentences is None:
+                sentences = _Sentences(joined)
+            line = para[bisect.bisect_right(starts, m.start()) - 1][0]
             counts.append(
                 {
                     "measure": measure,
                     "value": value,
                     "field": None,
-                    "sentence": _sentence_at(joined, m.start()),
+                    "sentence": sentences.at(m.start()),
                     "source_line": line,
                 }
             )

@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .action_items import _merge_tables
+from .action_items import _merge_tables, normalise_kind, normalise_status
 from .chrome import _COMMENT_BOUNDARY, is_chrome
 from .closure import _parse_closure
 from .counts import _collect_counts
-from .eras import v3
+from .eras import v1_v2, v3
 from .segmenting import (
     _CONTRIB,
     _FIELD_BOLD,
@@ -132,7 +132,7 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
         for num, t in s.lines:
             m = re.match(r"^(?:[-*+\u2022]|\d+[.)])\s+(.*)$", t)  # top-level items only
             if m and not _FIELD_BOLD.match(t):
-                table.rows.append({"source_line": num, "item": _strip_md(m.group(1))})
+                table.rows.append({"source_line": num, **_bullet_item(_strip_md(m.group(1)))})
             elif table.rows:
                 fm = _FIELD_PLAIN.match(t) or _FIELD_BOLD.match(t)
                 if fm:
@@ -155,8 +155,17 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
                 )
             )
 
+    inline = {h.line for h in headings if h.era}  # 7-question answers may share the question's line
+    answers = {
+        n: t for s in sections if s.heading.line in inline for n, t in s.lines[:1] if n == s.heading.line
+    }
     counts = _collect_counts(
-        [(n, t) for n, t in content if section_of.get(n) != CLOSURE and n not in heading_lines], field_list
+        [
+            (n, answers.get(n, t))
+            for n, t in content
+            if section_of.get(n) != CLOSURE and (n not in heading_lines or n in answers)
+        ],
+        field_list,
     )
 
     # era: the template the text follows
@@ -169,7 +178,10 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     ):
         era = "v3"
     elif sections:
-        era = "v1-v2"
+        # plain sections: the 1.0/2.0 template, or a free-form report written before any template
+        days = [r.get("when_utc") or r.get("when") for r in timeline]
+        latest = max((str(d)[:10] for d in days if d), default=None)
+        era = "free-form" if latest and latest < v1_v2.IN_FORCE_FROM.isoformat() else "v1-v2"
     else:
         era = None
 
@@ -228,6 +240,30 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     )
 
 
+_PAREN_TAIL = re.compile(r"^(?P<item>.+?)\s*\((?P<cells>[^()]{3,120})\)\s*\.?$")
+_DUE = re.compile(r"(?:due|by|target)?\s*:?\s*(?P<d>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})", re.I)
+
+
+def _bullet_item(text: str) -> dict:
+    """A listed action item; "(Prevent, due 2024-08-15, Complete)" at its end fills the columns."""
+    m = _PAREN_TAIL.match(text[:2000])
+    if not m:
+        return {"item": text}
+    row: dict = {}
+    for part in m.group("cells").split(","):
+        part = part.strip()
+        d = _DUE.fullmatch(part)
+        if d:
+            row.setdefault("due", d.group("d"))
+        elif normalise_kind(part):
+            row.setdefault("kind", part)
+        elif normalise_status(part):
+            row.setdefault("status", part)
+    if not row:
+        return {"item": text}
+    return {"item": m.group("item").strip(), **row}
+
+
 _PRELIM_SAID = re.compile(r"\bpreliminary\b|\binitial report\b", re.IGNORECASE)
 
 
@@ -246,6 +282,7 @@ def _to_dict(p: _Parsed, action_items: list[dict]) -> dict:
     return {
         "kind": p.kind,
         "era": p.era,
+        "parts": list(dict.fromkeys(p.kinds)),
         "filed": None,
         "sections": p.sections,
         "outline": p.outline,

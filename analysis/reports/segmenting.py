@@ -78,6 +78,9 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
             heading = _Heading(name, title, num, 3, False, era.ERA)
             headings.append(heading)
             current = _Section(name, heading)
+            answer = era.inline_answer(text) if hasattr(era, "inline_answer") else ""
+            if answer:
+                current.lines.append((num, answer))  # the answer shares the question's line
             sections.append(current)
             continue
         md = _MD_HEADING.match(text) if len(text) <= 400 else None

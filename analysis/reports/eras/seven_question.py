@@ -37,7 +37,8 @@ _NUMBERED = re.compile(
 
 
 def heading(line: str) -> tuple[str, str] | None:
-    """(section, title) when `line` opens answer N of the seven questions."""
+    """(section, title) when `line` opens answer N of the seven questions. An answer written on
+    the question's own line after a colon is returned by `inline_answer`."""
     m = _NUMBERED.match(" ".join(line.split())[:300])
     if not m:
         return None
@@ -47,3 +48,16 @@ def heading(line: str) -> tuple[str, str] | None:
     if not any(w in k for w in words):
         return None
     return name, _strip_md(m.group("rest"))[:120]
+
+
+def inline_answer(line: str) -> str:
+    """The answer after the question on the same line ("4. A summary ...: 1 certificate"), or ""."""
+    text = " ".join(line.split())
+    m = _NUMBERED.match(text[:300])
+    if not m:
+        return ""
+    rest = text[m.start("rest") :]
+    colon = rest.find(": ")
+    if colon < 0 or "(" in rest[:colon] and ")" not in rest[:colon]:
+        return ""
+    return rest[colon + 2 :].strip()
