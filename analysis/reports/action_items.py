@@ -69,14 +69,15 @@ _FUZZY_CHARS = 400
 _SIMILAR = 0.85
 
 
-def _match(items: list[dict], keys: dict[str, int], new: Mapping) -> tuple[int, dict] | None:
-    """(index of the earlier item `new` updates, the match shown to users) or None."""
+def _match(
+    items: list[dict], keys: dict[str, int], new: Mapping, ids: dict[str, int] | None = None
+) -> tuple[int, dict] | None:
+    """(index of the earlier item `new` updates, the match shown to users) or None. `keys` and
+    `ids` index the items by text key and by number, so exact matches cost one lookup."""
     idn, kn = _item_key(new)
-    if idn:
-        for i, old in enumerate(items[:_FUZZY_ITEMS]):
-            ido, _ = _item_key(old)
-            if ido == idn:
-                return i, {"by": "number", "score": 1.0, "item": old["item"]}
+    if idn and ids is not None and idn in ids:
+        old = items[ids[idn]]
+        return ids[idn], {"by": "number", "score": 1.0, "item": old["item"]}
     if not kn:
         return None
     if kn in keys:
@@ -154,17 +155,21 @@ def _merge_tables(
     of its statuses (line, comment, comment date) and its latest known status."""
     items: list[dict] = []
     keys: dict[str, int] = {}
+    ids: dict[str, int] = {}
     first = True
     for entry in tables:
         table, comment = entry[0], entry[1]
         date = entry[2] if len(entry) > 2 else None  # type: ignore[misc]
         for row in table.rows:
             new = _row_to_item(row, problems, comment)
-            hit = None if first else _match(items, keys, new)
+            hit = None if first else _match(items, keys, new, ids)
             if hit is None:
                 new["history"] = [_history_entry(new, date, None)]
                 items.append(new)
-                keys.setdefault(_item_key(new)[1], len(items) - 1)
+                ident, text_key = _item_key(new)
+                keys.setdefault(text_key, len(items) - 1)
+                if ident:
+                    ids.setdefault(ident, len(items) - 1)
                 continue
             i, matched = hit
             old = items[i]

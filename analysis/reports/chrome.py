@@ -42,9 +42,14 @@ _CHROME_PATTERNS = [
 _COMMENT_BOUNDARY = re.compile(r"^(?:comment\s+\d+|description)\s*(?:[\u2022\u00b7].*)?$", re.IGNORECASE)
 
 
+# One pattern for all (one pass per line); every pattern is case-insensitive and anchored.
+_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p in _CHROME_PATTERNS), re.IGNORECASE)
+_CHROME_MAX = 400  # page furniture is short; a longer line is content
+
+
 def is_chrome(line: str) -> bool:
     """True for Bugzilla page furniture ("Comment 3 • 2 months ago", "Status: A → B", "Flags: ...")."""
     s = line.strip()
-    if not s:
+    if not s or len(s) > _CHROME_MAX:
         return False
-    return any(p.match(s) for p in _CHROME_PATTERNS)
+    return _CHROME.match(s) is not None

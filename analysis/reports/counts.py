@@ -180,9 +180,14 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
                     # subject of the sentence before ("41 certificates carry ... keys. 3 of them")
                     if sentences is None:
                         sentences = _Sentences(joined)
-                    here = [ms for p0, ms in found if p0 >= sentences.start_of(m.start())]
-                    lo = sentences.start_of_previous(m.start())
-                    measure = here[-1] if here else next((ms for p0, ms in found if p0 >= lo), found[-1][1])
+                    positions = [p0 for p0, _ in found[-64:]]  # recent counts only: bounded work
+                    recent = found[-64:]
+                    here = bisect.bisect_left(positions, sentences.start_of(m.start()))
+                    prev = bisect.bisect_left(positions, sentences.start_of_previous(m.start()))
+                    if here < len(recent):
+                        measure = recent[-1][1]
+                    else:
+                        measure = recent[prev][1] if prev < len(recent) else recent[-1][1]
                 else:
                     measure = _measure(nouns[-1].group("what")) if nouns else last_measure  # type: ignore[assignment]
                 if measure is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -124,9 +125,11 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     tables = _parse_tables(content, update_lines)
     # an Action Items section without a table: list items become items (no kind/due/status)
     ai_sections = [s for s in sections if s.name == "Action Items"]
+    table_lines = sorted(t.line for t in tables)
     for s in ai_sections:
         lo, hi = s.heading.line, (s.lines[-1][0] if s.lines else s.heading.line)
-        if any(lo <= t.line <= hi for t in tables):
+        k = bisect.bisect_left(table_lines, lo)
+        if k < len(table_lines) and table_lines[k] <= hi:
             continue
         table = _Table(line=s.heading.line, update=s.heading.update)
         for num, t in s.lines:
@@ -268,9 +271,10 @@ _PRELIM_SAID = re.compile(r"\bpreliminary\b|\binitial report\b", re.IGNORECASE)
 
 
 def _after(content: list[tuple[int, str]], line: int, n: int = 4) -> str:
-    """The first `n` non-empty lines after `line`, joined (bounded)."""
+    """The first `n` non-empty lines after `line`, joined (bounded: found by bisection)."""
     out: list[str] = []
-    for num, t in content:
+    start = bisect.bisect_right(content, (line, "\uffff"))
+    for num, t in content[start : start + 50]:
         if num > line and t.strip():
             out.append(t[:300])
             if len(out) >= n:

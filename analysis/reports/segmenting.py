@@ -98,7 +98,13 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
                 continue
         else:
             stripped = text.strip()
-            if stripped and len(stripped) <= 80 and not _FIELD_BOLD.match(text):
+            # a plain heading is a few words (the longest alias has six)
+            if (
+                stripped
+                and len(stripped) <= 80
+                and len(stripped.split(None, 9)) <= 9
+                and not _FIELD_BOLD.match(text)
+            ):
                 bold = _BOLD_LINE.match(text)
                 candidate = bold.group(1) if bold else stripped
                 name, update = _heading_name(candidate)

@@ -83,8 +83,8 @@ def _rows(
         row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year, reference=reference)
         if row is None and day is not None:
             row = parse_time_only_row(text, day[0], zone=zone, zone_context=note_line)
-            if row is not None and day[1] in rows and not day[1]["text"]:
-                rows.remove(day[1])  # the date line was a heading for its times, not an event
+            if row is not None and not day[1]["text"]:
+                day[1]["_heading"] = True  # the date line was a heading for its times, not an event
         if row is not None and row.pop("date_only", False) and row.get("when"):
             day = (dt.date.fromisoformat(row["when"]), row)
         if prose and row is not None and (row.get("no_year") or not row.get("text")):
@@ -125,6 +125,7 @@ def _rows(
         problems.append(
             _problem("timeline.unparsed_row", num, f"Timeline row without a date: {_strip_md(s)[:80]!r}")
         )
+    rows = [r for r in rows if not r.get("_heading")]
     for r in rows:
         r.pop("date_only", None)
     no_zone = [r for r in rows if r.pop("no_zone", False)]

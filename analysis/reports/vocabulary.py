@@ -108,16 +108,21 @@ _KNOWN_LABELS = {
 # --- small helpers ----------------------------------------------------------------------------
 
 
+_WORDS = re.compile(r"[a-z0-9]+")
+_STRONG = re.compile(r"(\*\*|__|`)")
+_EMPHASIS = re.compile(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+
+
 def _key(text: str) -> str:
     """Lowercase words only: the comparison key for labels and headings."""
     text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return " ".join(_WORDS.findall(text.lower()))
 
 
 def _strip_md(text: str) -> str:
     """Drop emphasis markers and stray backticks; collapse whitespace."""
-    text = re.sub(r"(\*\*|__|`)", "", text)
-    text = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _EMPHASIS.sub("", _STRONG.sub("", text))
     return " ".join(text.split())
 
 
