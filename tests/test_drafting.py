@@ -534,6 +534,9 @@ def test_demo_draft(capsys):
     assert fields['Total number of "remaining valid" certificates'] == "3"
     assert "| 2018-12-24T16:00:00+00:00 | Key 08a21aba99e8ddd5" in out
     assert "/work/" not in out and "data/demo" not in out  # no local paths in a draft
+    # --demo promises the demo incident: its report's own words fill the fields the data cannot
+    assert fields["CA Owner CCADB unique ID"] == "A999901"
+    assert fields["Source of incident disclosure"] == "Third Party Reported"
 
 
 # --bug against a local server that answers like Bugzilla's REST API

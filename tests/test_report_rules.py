@@ -1,0 +1,131 @@
+"""Rules of analysis.reports and analysis.drafting that the layout fixtures do not show one by one:
+outcomes on hostile inputs (their speed is measured in benchmarks/report_parse_speed.py, never
+asserted here), item matching, counts compared within their measure, closure sentence joins, and
+lint by the guideline version in force when the report was filed. Expected values by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from analysis.drafting import compare_counts, draft_closure_summary, lint_report, report_era
+from analysis.reports import parse_comments, parse_report
+
+
+def test_fifty_kilobytes_of_separator_lines_are_no_rows():
+    text = "## Action Items\n| Action Item | Kind | Due Date | Status |\n" + "|---|---|---|---|\n" * 3000
+    got = parse_report(text)
+    assert got["action_items"] == [] and got["timeline"] == []
+
+
+def test_long_runs_of_spaces_and_pipes_in_a_timeline_are_not_rows():
+    text = "## Timeline\nAll times are UTC.\n" + " " * 20000 + "x\n" + "2024-01-01" + " |" * 20000 + " y\n"
+    rows = parse_report(text)["timeline"]
+    # the second line is a dated row whose text is the pipes' content: it keeps its date, in UTC
+    assert [(r["when"], r["when_utc"]) for r in rows] == [("2024-01-01", "2024-01-01T00:00:00+00:00")]
+
+
+def test_twenty_thousand_flattened_rows_are_all_read():
+    text = "Action Items\nAction Item Kind Due Date\n" + "".join(
+        f"Item {i} of the plan. Done 2024-11-01\n" for i in range(20000)
+    )
+    items = parse_report(text)["action_items"]
+    assert len(items) == 20000
+    assert items[-1]["item"] == "Item 19999 of the plan." and items[-1]["status"] == "Complete"
+
+
+def test_update_matched_by_similarity_shows_the_match():
+    comments = [
+        {
+            "count": 0,
+            "creation_time": "2024-04-10T09:00:00Z",
+            "text": "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+            "| Add an EKU check to the pre-issuance linter | Prevent | 2024-05-01 | Ongoing |\n",
+        },
+        {
+            "count": 4,
+            "creation_time": "2024-05-02T09:00:00Z",
+            "text": "UPDATED action items:\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+            "| Add an EKU check to the pre-issuance linters | Prevent | 2024-05-01 | Complete |\n",
+        },
+    ]
+    [item] = parse_comments(comments)["action_items"]
+    assert item["status"] == "Complete" and item["updated"] is True
+    first, second = item["history"]
+    assert (first["status"], first["comment"], first["date"], first["matched"]) == (
+        "Ongoing",
+        0,
+        "2024-04-10",
+        None,
+    )
+    assert (second["status"], second["comment"], second["date"]) == ("Complete", 4, "2024-05-02")
+    # one added letter: the prefix rule scores it 0.95, and the earlier item's words are shown
+    assert second["matched"] == {"by": "text", "score": 0.95, "item": "Add an EKU check to the pre-issuance linter"}
+
+
+def test_different_items_are_not_merged():
+    text = (
+        "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Rotate the HSM keys | Prevent | 2024-05-01 | Ongoing |\n\n"
+        "### Action Items (UPDATED)\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Retrain the validation staff | Detect | 2024-06-01 | Complete |\n"
+    )
+    items = parse_report(text)["action_items"]
+    assert [(i["item"], i["status"], i["updated"]) for i in items] == [
+        ("Rotate the HSM keys", "Ongoing", False),
+        ("Retrain the validation staff", "Complete", False),
+    ]
+
+
+def test_counts_are_compared_within_their_own_measure():
+    counts = [
+        {"measure": "certificates", "value": 8, "field": None},
+        {"measure": "keys", "value": 8, "field": None},
+        {"measure": "roots", "value": 2, "field": None},
+    ]
+    data = {"compromised_keys": 8, "issuances_with_compromised_keys": 41, "remaining_valid": 3}
+    got = [(c["count"]["measure"], c["figure"], c["agrees"]) for c in compare_counts(counts, data)]
+    # "Eight certificates" is not set against the 8 compromised keys
+    assert got == [("certificates", None, None), ("keys", "compromised_keys", True), ("roots", None, None)]
+
+
+def test_closure_draft_joins_items_mid_sentence_in_lower_case():
+    text = (
+        "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Block the keys | Mitigate | 2024-10-28 | Complete |\n"
+        "| The revocation of the remaining certificates | Mitigate | 2024-10-31 | Complete |\n"
+        "| OCSP monitoring for the CA | Prevent | 2024-11-30 | Complete |\n"
+    )
+    draft = draft_closure_summary(parse_report(text))
+    assert draft["remediation"] == (
+        "Completed: Block the keys; the revocation of the remaining certificates; and OCSP monitoring for the CA."
+    )
+    assert "; and The" not in draft["remediation"]
+
+
+def test_completed_revocation_contradicted_by_data_is_an_error_and_no_attestation():
+    text = (
+        "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Revoke the remaining certificates | Mitigate | 2024-10-31 | Complete |\n"
+    )
+    report = parse_report(text)
+    data = {"remaining_valid": 2, "issuances_with_compromised_keys": 5, "compromised_keys": 1}
+    findings = lint_report(report, data)
+    assert [(f["code"], f["severity"], f["line"]) for f in findings] == [
+        ("action_item.contradicted_by_data", "error", 5)
+    ]
+    assert draft_closure_summary(report, data)["attestation"] is False
+    assert draft_closure_summary(report, {**data, "remaining_valid": 0})["attestation"] is True
+
+
+def test_lint_names_the_guideline_in_force_on_the_filing_date():
+    text = "## Incident Report\n\n### Summary\n\nSomething happened.\n\n### Timeline\n\n2024-11-01 10:00 UTC x\n"
+    report = parse_report(text)
+    era, why = report_era(report)
+    assert era.ERA == "v1-v2" and why == "CCADB Incident Reporting Guidelines 1.0/2.0, in force on 2024-11-01"
+    assert report_era(report, dt.date(2025, 3, 1))[0].ERA == "v3"
+    assert report_era(report, dt.date(2019, 5, 1))[0].ERA == "7-question"
+    msgs = [f["message"] for f in lint_report(report) if f["code"] == "section.missing"]
+    assert "Section 'Impact' is missing (CCADB Incident Reporting Guidelines 1.0/2.0, in force on 2024-11-01)" in msgs
+    # 2.0 had no Related Incidents section: not asked for
+    assert not [m for m in msgs if "Related Incidents" in m] and len(msgs) == 5
+    assert not [f for f in lint_report(report) if f["code"] == "field.missing"]
