@@ -58,7 +58,9 @@ def measure(fixtures: list[tuple[Path, dict]], verbose: bool = False) -> dict:
         c["tl_found"] += len(rows)
         unused = list(range(len(rows)))
         for when, when_utc, text in exp["timeline"]:
-            hit = next((i for i in unused if rows[i]["when"] == when and rows[i]["text"].startswith(text)), None)
+            hit = next(
+                (i for i in unused if rows[i]["when"] == when and rows[i]["text"].startswith(text)), None
+            )
             if hit is None:
                 if verbose:
                     print(f"  {path.name}: timeline row missed: {when} {text!r}")
@@ -108,24 +110,34 @@ def _ratio(a: int, b: int) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("folders", nargs="*", type=Path, help="fixture folders (default: tests/data/reports/layouts)")
+    ap.add_argument(
+        "folders", nargs="*", type=Path, help="fixture folders (default: tests/data/reports/layouts)"
+    )
     ap.add_argument("--verbose", action="store_true", help="name every miss")
     args = ap.parse_args()
     fixtures = _fixtures(args.folders or [DEFAULT])
     c = measure(fixtures, args.verbose)
     print(f"fixtures: {len(fixtures)}")
-    print(f"timeline rows   recall {_ratio(c.get('tl_match', 0), c.get('tl_expected', 0))}, "
-          f"precision {_ratio(c.get('tl_match', 0), c.get('tl_found', 0))}")
+    print(
+        f"timeline rows   recall {_ratio(c.get('tl_match', 0), c.get('tl_expected', 0))}, "
+        f"precision {_ratio(c.get('tl_match', 0), c.get('tl_found', 0))}"
+    )
     print(f"UTC right       {_ratio(c.get('utc_right', 0), c.get('utc_expected', 0))}")
-    print(f"action items    {c.get('ai_found', 0)} found of {c.get('ai_expected', 0)}; final status right "
-          f"{_ratio(c.get('ai_status', 0), c.get('ai_expected', 0))}; kind right "
-          f"{_ratio(c.get('ai_kind', 0), c.get('ai_expected', 0))}")
+    print(
+        f"action items    {c.get('ai_found', 0)} found of {c.get('ai_expected', 0)}; final status right "
+        f"{_ratio(c.get('ai_status', 0), c.get('ai_expected', 0))}; kind right "
+        f"{_ratio(c.get('ai_kind', 0), c.get('ai_expected', 0))}"
+    )
     print(f"report kind     {_ratio(c.get('kind_right', 0), c.get('kind_total', 0))}")
-    print(f"counts          recall {_ratio(c.get('counts_match', 0), c.get('counts_expected', 0))}, "
-          f"precision {_ratio(c.get('counts_match', 0), c.get('counts_found', 0))}")
-    print(f"closure         right {_ratio(c.get('closure_right', 0), c.get('closure_expected', 0))}, "
-          f"false positives {c.get('closure_false_positive', 0)}; draft attestation right "
-          f"{_ratio(c.get('draft_right', 0), c.get('draft_expected', 0))}")
+    print(
+        f"counts          recall {_ratio(c.get('counts_match', 0), c.get('counts_expected', 0))}, "
+        f"precision {_ratio(c.get('counts_match', 0), c.get('counts_found', 0))}"
+    )
+    print(
+        f"closure         right {_ratio(c.get('closure_right', 0), c.get('closure_expected', 0))}, "
+        f"false positives {c.get('closure_false_positive', 0)}; draft attestation right "
+        f"{_ratio(c.get('draft_right', 0), c.get('draft_expected', 0))}"
+    )
 
 
 if __name__ == "__main__":

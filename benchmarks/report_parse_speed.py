@@ -29,23 +29,31 @@ from analysis.reports import parse_report  # noqa: E402
 
 
 def _timeline(n: int) -> str:
-    rows = "".join(f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d} event number {i}\n" for i in range(n))
+    rows = "".join(
+        f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d} event number {i}\n"
+        for i in range(n)
+    )
     return "## Timeline\n\nAll times are UTC.\n\n" + rows
 
 
 def _gfm_items(n: int) -> str:
     head = "## Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
-    return head + "".join(f"| Action number {i} for the CA | Prevent | 2025-01-{i % 28 + 1:02d} | Ongoing |\n" for i in range(n))
+    return head + "".join(
+        f"| Action number {i} for the CA | Prevent | 2025-01-{i % 28 + 1:02d} | Ongoing |\n" for i in range(n)
+    )
 
 
 def _flat_items(n: int) -> str:
     head = "Action Items\nAction Item Kind Due Date\n"
-    return head + "".join(f"Change item {i} of the revocation tooling. Done 2024-11-{i % 28 + 1:02d}\n" for i in range(n))
+    return head + "".join(
+        f"Change item {i} of the revocation tooling. Done 2024-11-{i % 28 + 1:02d}\n" for i in range(n)
+    )
 
 
 def _prose(n: int) -> str:
     return "## Impact\n\n" + "".join(
-        f"We found {i} certificates on {i % 9 + 1} keys and 3 of them expired. " + ("\n" if i % 5 == 4 else "")
+        f"We found {i} certificates on {i % 9 + 1} keys and 3 of them expired. "
+        + ("\n" if i % 5 == 4 else "")
         for i in range(n)
     )
 
@@ -100,7 +108,9 @@ def main() -> None:
     ap.add_argument("--big-mb", type=float, default=50, help="size of the last mixed text in MB (0: skip)")
     args = ap.parse_args()
 
-    print(f"{'shape':<20} {'lines':>8} {'bytes':>10} {'ours s':>9} {'baseline s':>11} {'ratio':>7} {'growth':>7}")
+    print(
+        f"{'shape':<20} {'lines':>8} {'bytes':>10} {'ours s':>9} {'baseline s':>11} {'ratio':>7} {'growth':>7}"
+    )
     worst = 0.0
     for name, make in SHAPES.items():
         prev = None

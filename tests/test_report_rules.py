@@ -59,7 +59,11 @@ def test_update_matched_by_similarity_shows_the_match():
     )
     assert (second["status"], second["comment"], second["date"]) == ("Complete", 4, "2024-05-02")
     # one added letter: the prefix rule scores it 0.95, and the earlier item's words are shown
-    assert second["matched"] == {"by": "text", "score": 0.95, "item": "Add an EKU check to the pre-issuance linter"}
+    assert second["matched"] == {
+        "by": "text",
+        "score": 0.95,
+        "item": "Add an EKU check to the pre-issuance linter",
+    }
 
 
 def test_different_items_are_not_merged():
@@ -118,14 +122,19 @@ def test_completed_revocation_contradicted_by_data_is_an_error_and_no_attestatio
 
 
 def test_lint_names_the_guideline_in_force_on_the_filing_date():
-    text = "## Incident Report\n\n### Summary\n\nSomething happened.\n\n### Timeline\n\n2024-11-01 10:00 UTC x\n"
+    text = (
+        "## Incident Report\n\n### Summary\n\nSomething happened.\n\n### Timeline\n\n2024-11-01 10:00 UTC x\n"
+    )
     report = parse_report(text)
     era, why = report_era(report)
     assert era.ERA == "v1-v2" and why == "CCADB Incident Reporting Guidelines 1.0/2.0, in force on 2024-11-01"
     assert report_era(report, dt.date(2025, 3, 1))[0].ERA == "v3"
     assert report_era(report, dt.date(2019, 5, 1))[0].ERA == "7-question"
     msgs = [f["message"] for f in lint_report(report) if f["code"] == "section.missing"]
-    assert "Section 'Impact' is missing (CCADB Incident Reporting Guidelines 1.0/2.0, in force on 2024-11-01)" in msgs
+    assert (
+        "Section 'Impact' is missing (CCADB Incident Reporting Guidelines 1.0/2.0, in force on 2024-11-01)"
+        in msgs
+    )
     # 2.0 had no Related Incidents section: not asked for
     assert not [m for m in msgs if "Related Incidents" in m] and len(msgs) == 5
     assert not [f for f in lint_report(report) if f["code"] == "field.missing"]
