@@ -36,12 +36,14 @@ from __future__ import annotations
 
 from .action_items import normalise_kind, normalise_status
 from .chrome import is_chrome
+from .comments import _comments_from_json as _comments_from_json
 from .comments import classify_comment, load_report, parse_comments
 from .dates import parse_timeline_row
 from .document import parse_report
 from .render import to_markdown
 from .vocabulary import ATTESTATION, CLOSURE, CLOSURE_FIELDS, FULL, PRELIMINARY, SECTIONS
 
+# `_comments_from_json` stays importable from here: analysis.uploads sniffs comment JSON with it.
 __all__ = [
     "ATTESTATION",
     "CLOSURE",
