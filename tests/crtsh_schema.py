@@ -30,11 +30,13 @@ FUNCTIONS_SQL = r"""
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE EXTENSION IF NOT EXISTS plpython3u;
 
+-- `load` (see _LOAD below): one parse per row, shared by the functions through GD (a row's certificate is
+-- read by several of them in a row when it is inserted and indexed).
 CREATE OR REPLACE FUNCTION x509_serialNumber(bytea) RETURNS bytea
 LANGUAGE plpython3u IMMUTABLE STRICT COST 1 AS $$
-    from cryptography import x509
+    <<LOAD>>
     try:
-        n = x509.load_der_x509_certificate(args[0]).serial_number
+        n = load(args[0]).serial_number
     except ValueError:
         return None
     return n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True)
@@ -44,9 +46,9 @@ CREATE OR REPLACE FUNCTION x509_publicKey(bytea) RETURNS bytea
 LANGUAGE plpython3u IMMUTABLE STRICT COST 1 AS $$
     # The SubjectPublicKeyInfo element of the parsed TBSCertificate, as DER (what OpenSSL's
     # i2d_PUBKEY writes back for a well-formed key; going through public_key() is 20x slower).
-    from cryptography import x509
+    <<LOAD>>
     try:
-        tbs = x509.load_der_x509_certificate(args[0]).tbs_certificate_bytes
+        tbs = load(args[0]).tbs_certificate_bytes
     except ValueError:
         return None
     def element(buf, i):
@@ -68,29 +70,29 @@ $$;
 
 CREATE OR REPLACE FUNCTION x509_notBefore(bytea) RETURNS timestamp
 LANGUAGE plpython3u IMMUTABLE STRICT COST 1 AS $$
-    from cryptography import x509
+    <<LOAD>>
     try:
-        return x509.load_der_x509_certificate(args[0]).not_valid_before.isoformat()
+        return load(args[0]).not_valid_before.isoformat()
     except ValueError:
         return None
 $$;
 
 CREATE OR REPLACE FUNCTION x509_notAfter(bytea) RETURNS timestamp
 LANGUAGE plpython3u IMMUTABLE STRICT COST 1 AS $$
-    from cryptography import x509
+    <<LOAD>>
     try:
-        return x509.load_der_x509_certificate(args[0]).not_valid_after.isoformat()
+        return load(args[0]).not_valid_after.isoformat()
     except ValueError:
         return None
 $$;
 
 CREATE OR REPLACE FUNCTION x509_hasExtension(bytea, text, boolean DEFAULT NULL) RETURNS boolean
 LANGUAGE plpython3u IMMUTABLE COST 1 AS $$
-    from cryptography import x509
+    <<LOAD>>
     if args[0] is None or args[1] is None:
         return None
     try:
-        exts = x509.load_der_x509_certificate(args[0]).extensions
+        exts = load(args[0]).extensions
     except ValueError:
         return None
     for ext in exts:
@@ -142,6 +144,18 @@ CREATE OR REPLACE FUNCTION fake_certificate(
 $$;
 """
 
+_LOAD = """load = GD.get("x509_load")
+    if load is None:
+        from cryptography import x509
+        last = [None, None]
+        def load(der):
+            if last[0] != der:
+                last[1] = x509.load_der_x509_certificate(der)
+                last[0] = der
+            return last[1]
+        GD["x509_load"] = load"""
+FUNCTIONS_SQL = FUNCTIONS_SQL.replace("<<LOAD>>", _LOAD)
+
 TABLES_SQL = r"""
 CREATE TABLE ca (
     id serial,
@@ -163,10 +177,6 @@ CREATE TABLE certificate_2021 PARTITION OF certificate FOR VALUES FROM ('2021-01
 CREATE TABLE certificate_2022 PARTITION OF certificate FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
 CREATE TABLE certificate_2023andbeyond PARTITION OF certificate
     FOR VALUES FROM ('2023-01-01') TO (MAXVALUE);
-CREATE INDEX c_id ON certificate (id);
-CREATE INDEX c_serial ON certificate (x509_serialNumber(certificate));
-CREATE INDEX c_spki_sha256 ON certificate (digest(x509_publicKey(certificate), 'sha256'));
-CREATE INDEX c_ica_notbefore ON certificate (issuer_ca_id, x509_notBefore(certificate));
 
 CREATE TABLE ca_certificate (
     certificate_id bigint,
@@ -222,6 +232,14 @@ CREATE INDEX ctle_t ON ct_log_entry (entry_timestamp);
 """
 
 
+CERTIFICATE_INDEXES_SQL = """
+CREATE INDEX c_id ON certificate (id);
+CREATE INDEX c_serial ON certificate (x509_serialNumber(certificate));
+CREATE INDEX c_spki_sha256 ON certificate (digest(x509_publicKey(certificate), 'sha256'));
+CREATE INDEX c_ica_notbefore ON certificate (issuer_ca_id, x509_notBefore(certificate));
+"""
+
+
 def plpython_available() -> str | None:
     """None when PL/Python 3 is installed for the local PostgreSQL, else the reason it is not."""
     if not glob.glob("/usr/share/postgresql/*/extension/plpython3u.control"):
@@ -231,11 +249,21 @@ def plpython_available() -> str | None:
     return None
 
 
-def create_crtsh_schema(conn) -> None:
-    """The functions and tables above in the connected (empty) database; needs a superuser."""
+def create_crtsh_schema(conn, *, indexes: bool = True) -> None:
+    """The functions and tables above in the connected (empty) database; needs a superuser.
+    `indexes=False` leaves out the certificate indexes: build them after a bulk fill (faster)."""
     with conn.cursor() as cur:
         cur.execute(FUNCTIONS_SQL)
         cur.execute(TABLES_SQL)
+        if indexes:
+            cur.execute(CERTIFICATE_INDEXES_SQL)
+
+
+def create_certificate_indexes(conn) -> None:
+    """crt.sh's certificate indexes, then ANALYZE (the expression indexes' statistics need them)."""
+    with conn.cursor() as cur:
+        cur.execute(CERTIFICATE_INDEXES_SQL)
+        cur.execute("ANALYZE")
 
 
 def fill_bulk(conn, rows: int, *, cas: int = 20, first_ca_id: int = 100, keys: int | None = None) -> None:
@@ -243,7 +271,8 @@ def fill_bulk(conn, rows: int, *, cas: int = 20, first_ca_id: int = 100, keys: i
     a revocation for every 7th (every 91st as keyCompromise) and keys shared by a few certificates.
 
     Certificate n: issuer first_ca_id + n % cas, serial 2^62 + n, notBefore 2019-01-01 + n % 1460
-    days, valid 398 days, key seed n % keys. All in SQL (generate_series), no Python loop.
+    days, valid 398 days, key seed n % keys. All in SQL (generate_series), no Python loop. No
+    ANALYZE here: `create_certificate_indexes` (or the caller) runs it once the indexes exist.
     """
     keys = keys or max(1, rows * 9 // 10)
     with conn.cursor() as cur:
@@ -288,4 +317,3 @@ def fill_bulk(conn, rows: int, *, cas: int = 20, first_ca_id: int = 100, keys: i
             """,
             {"f": first_ca_id, "cas": cas, "rows": rows},
         )
-        cur.execute("ANALYZE")

@@ -50,10 +50,15 @@ from analysis.sources.crtsh_db import CrtshDB, find_cas
 from analysis.sweep import run_sweep
 
 try:
-    from crtsh_schema import create_crtsh_schema, fill_bulk, plpython_available
+    from crtsh_schema import create_certificate_indexes, create_crtsh_schema, fill_bulk, plpython_available
     from pg import postgres_dsn  # noqa: F401
 except ImportError:  # tests/ imported as a package
-    from tests.crtsh_schema import create_crtsh_schema, fill_bulk, plpython_available
+    from tests.crtsh_schema import (
+        create_certificate_indexes,
+        create_crtsh_schema,
+        fill_bulk,
+        plpython_available,
+    )
     from tests.pg import postgres_dsn  # noqa: F401
 
 pytestmark = pytest.mark.postgres
@@ -701,9 +706,10 @@ def big_db(postgres_dsn):  # noqa: F811
         pytest.skip(reason)
     dsn = new_database(postgres_dsn, "certwatch_big")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        create_crtsh_schema(conn)
+        create_crtsh_schema(conn, indexes=False)
         load_scenario(conn)
         fill_bulk(conn, 200_000)
+        create_certificate_indexes(conn)
     return dsn
 
 

@@ -152,3 +152,9 @@ def test_sweep_via_http_other_ca_finds_nothing_and_needs_crls(upstream, tmp_path
     assert d["summary"]["certificate_entries"] == 0 and d["sweep"]["cas"] == []
     code, _, err = _run(["sweep", "--via", "http", "--ca-id", "7", "--cache-dir", str(tmp_path)], capsys)
     assert code == 2 and "--crl-list" in err
+    bad = tmp_path / "not-a-list.json"
+    bad.write_text('{"crls": "http://x"}')
+    code, _, err = _run(
+        ["sweep", "--via", "http", "--all-cas", "--crl-list", str(bad), "--cache-dir", str(tmp_path)], capsys
+    )
+    assert code == 2 and str(bad) in err and "Traceback" not in err

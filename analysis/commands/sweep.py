@@ -117,7 +117,19 @@ def run(args: argparse.Namespace) -> int:
             from ..sources.sweep_http import sweep_http
         except ImportError as exc:
             raise UsageError("--via http is not available in this build; use --via db") from exc
-        result = sweep_http(args, since=since, until=until, as_of=as_of)
+        from ..sources.http import session_from_args
+
+        result = sweep_http(
+            session_from_args(args),
+            args.crl_list,
+            args.crl,
+            ca_ids=[] if args.all_cas else args.ca_id,
+            ca_names=[] if args.all_cas else args.ca_name,
+            scope=args.scope,
+            since=since,
+            until=until,
+            as_of=as_of,
+        )
     else:
         result = _sweep_db(args, since, until, as_of)
     return _print(result, args)

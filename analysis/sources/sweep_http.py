@@ -10,8 +10,8 @@ Revocations come only from the CRLs given, and the coverage notes say which issu
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from ..schema import coerce_certificates, coerce_revocations, empty_revocations
 from ..sweep import CASweep, SweepResult, count_violations
 from . import crls as crl_source
 from . import crtsh
-from .http import UpstreamProblem, has_upstream_failure, session_from_args
+from .http import Session, UpstreamProblem, has_upstream_failure
 from .keyreuse_inputs import _cert_frames_from_downloads as cert_frames
 
 KEY_COMPROMISE = 1
@@ -45,25 +45,32 @@ def _key_or_none(name: object) -> str | None:
 
 
 def sweep_http(
-    args: argparse.Namespace,
+    session: Session,
+    crl_lists: Sequence[str] = (),
+    crls: Sequence[str] = (),
     *,
+    ca_ids: Sequence[int] = (),
+    ca_names: Sequence[str] = (),
+    scope: str = "global",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     as_of: dt.datetime | None = None,
 ) -> SweepResult:
-    """The sweep through crt.sh's web search; `args` carries --crl-list, --crl, --ca-id, --ca-name
-    and the shared source options. Raises UsageError when no CRL was given."""
+    """The sweep through crt.sh's web search: `crl_lists` are CCADB JSON files of CRL URLs, `crls`
+    CRL URLs or files; `ca_ids`/`ca_names` keep the entries whose certificate crt.sh lists under
+    those CAs (crt.sh id; part of the name, any case). Raises UsageError when no CRL was given."""
     sources: list[str] = []
     problems: list[Problem] = []
-    for path in args.crl_list:
+    for path in crl_lists:
         try:
             sources.extend(crl_source.load_crl_list(path))
         except InputError as exc:
             problems.append(Problem(str(path), None, str(exc)))
-    sources.extend(args.crl)
+    sources.extend(crls)
     if not sources:
+        if problems:  # nothing usable at all: a usage error that names what was wrong
+            raise UsageError("no usable CRL list: " + "; ".join(str(p) for p in problems))
         raise UsageError("--via http needs the CA's CRLs: --crl-list FILE.json or --crl URL")
-    session = session_from_args(args)
     inputs: list[dict] = []
 
     # 1. The CRLs: every entry (they are the revocations), the keyCompromise ones to follow.
@@ -98,8 +105,8 @@ def sweep_http(
     kc = kc.drop_duplicates(["issuer_dn", "serial"])
 
     # 2. Each keyCompromise serial -> crt.sh's rows from that issuer -> the revoked certificate's key.
-    wanted_ids = {int(i) for i in args.ca_id}
-    names = [n.lower() for n in args.ca_name]
+    wanted_ids = {int(i) for i in ca_ids}
+    names = [n.lower() for n in ca_names]
     lines: dict[int, CASweep] = {}
     spkis: dict[str, None] = {}
     for issuer, serial in zip(kc["issuer_dn"].tolist(), kc["serial"].tolist(), strict=True):
@@ -157,7 +164,7 @@ def sweep_http(
         certs,
         RevocationData(revs, [i for i in infos if isinstance(i, CRLInfo)], []),
         None,
-        scope=args.scope,
+        scope=scope,
         as_of=as_of,
         problems=problems,
         inputs=inputs,
