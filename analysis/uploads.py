@@ -25,6 +25,8 @@ from .errors import InputError
 KIND_SUFFIXES = {"revocations_csv": ".csv", "revocations_xlsx": ".xlsx", "compromised_csv": ".csv"}
 _PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _KEY_LABELS = ("PRIVATE KEY", "PUBLIC KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "RSA PUBLIC KEY")
+# A report is prose: a text past this size that is no CSV or JSON is refused before parsing.
+MAX_REPORT_BYTES = 16 * 1024 * 1024
 NOT_RECOGNISED = "not a certificate, CRL, key, spreadsheet, CSV, Bugzilla JSON or incident report"
 
 
@@ -325,6 +327,8 @@ def classify_upload(name: str, data: bytes) -> Classified:
     got = _csv(text, data, label)
     if got is not None:
         return got
+    if len(data) > MAX_REPORT_BYTES:
+        return Classified(None, f"{NOT_RECOGNISED}: too large for an incident report ({len(data):,} bytes)")
     from .reports import parse_report
 
     report = parse_report(text)

@@ -123,6 +123,7 @@ def test_junk_is_refused_with_the_command_lines_reason(tmp_path, capsys, name, d
         (b'{"hello": 1}', "neither a Bugzilla bug list"),
         (b"PK\x03\x04 not really a zip", "broken zip"),
         (b"Dear diary, nothing happened today.\n", "not a certificate, CRL, key"),
+        (b"Dear diary, nothing happened today.\n" * 500_000, "too large for an incident report"),
     ],
 )
 def test_other_junk_is_refused(data, words):
