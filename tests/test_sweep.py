@@ -438,7 +438,37 @@ def test_sweep_usage_errors(crtsh_db, tmp_path, capsys):
     code, _, err = run_cli(
         ["sweep", "--ca-id", "999", "--dsn", crtsh_db, "--cache-dir", str(tmp_path)], capsys
     )
-    assert code == 2 and "999" in err
+    assert code == 2 and "--ca-id 999" in err
+    # One CA found, one id and one name not: the sweep runs, lists both, and --strict says so.
+    code, out, err = run_cli(
+        [
+            "sweep",
+            "--ca-id",
+            "22",
+            "--ca-id",
+            "999",
+            "--ca-name",
+            "Nobody CA",
+            *SWEEP,
+            "--dsn",
+            crtsh_db,
+            "--cache-dir",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--strict",
+        ],
+        capsys,
+    )
+    assert code == 1, err
+    d = json.loads(out)
+    assert [(e["input"], e["position"]) for e in d["errors"]] == [
+        ("--ca-id", "999"),
+        ("--ca-name", "Nobody CA"),
+    ]
+    # B alone: its keyCompromise of K4 is followed; K1's compromise at A is not swept, so B's reuse
+    # of K1 is not found from here (a sweep starts from the swept CAs' own revocations).
+    assert d["summary"]["compromised_keys"] == 1 and d["summary"]["violating_issuances"] == 0
     code, _, err = run_cli(["sweep", "--ca-id", "11", "--since", "yesterday-ish", "--dsn", crtsh_db], capsys)
     assert code == 2 and "--since" in err
 

@@ -158,11 +158,21 @@ def _sweep_db(args: argparse.Namespace, since, until, as_of):
                 raise OfflineMiss(f"{db.shown} (no saved sweep for these options in {state_dir.parent})")
         else:
             cas = find_cas(db, ids=args.ca_id, names=args.ca_name, all_cas=args.all_cas)
-        missing = sorted(set(args.ca_id) - {i for i, _ in cas})
-        if missing:
-            print(f"ca-incidents: crt.sh has no CA with id {', '.join(map(str, missing))}", file=sys.stderr)
+        from ..errors import Problem
+
+        # Asked for but not there: listed in `errors` (and --strict), not silently dropped.
+        unmatched = [
+            Problem("--ca-id", str(i), "crt.sh has no CA with this id")
+            for i in sorted(set(args.ca_id) - {i for i, _ in cas})
+        ] + [
+            Problem("--ca-name", name, "no crt.sh CA name contains this text")
+            for name in args.ca_name
+            if not any(name.lower() in n.lower() for _, n in cas)
+        ]
         if not cas:
-            raise UsageError("no crt.sh CA matches --ca-id/--ca-name/--all-cas")
+            raise UsageError(
+                "no crt.sh CA matches " + "; ".join(f"{p.input} {p.position}" for p in unmatched)
+            )
         return run_sweep(
             db,
             cas,
@@ -175,6 +185,7 @@ def _sweep_db(args: argparse.Namespace, since, until, as_of):
             offline=args.offline,
             scope=args.scope,
             as_of=as_of,
+            problems=unmatched,
         )
 
 
