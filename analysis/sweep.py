@@ -70,17 +70,6 @@ def utc(value: dt.datetime | pd.Timestamp | str) -> dt.datetime:
     return ts.to_pydatetime()
 
 
-def plan_chunks(
-    since: dt.datetime, until: dt.datetime, size: dt.timedelta
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """[since, until) cut into consecutive chunks of `size` (the last one shorter)."""
-    out, t = [], since
-    while t < until:
-        out.append((t, min(t + size, until)))
-        t = out[-1][1]
-    return out
-
-
 # --- the state directory: checkpoint and answers --------------------------------------------------
 
 
@@ -438,7 +427,6 @@ def build_frames(
     details: dict[int, dict],
     key_rows: dict[str, list[dict]],
     coverage: dict[int, int],
-    ca_names: dict[int, str],
 ) -> tuple[pd.DataFrame, RevocationData, list[Problem]]:
     """The certificates frame (our own parser on crt.sh's DER, with crtsh_id, first_seen and
     issuer_ca_id) and the revocations frame from each certificate's own crl_revoked row."""
@@ -568,7 +556,7 @@ def run_sweep(
             state.save_coverage(coverage)
         except UpstreamError as exc:  # then no issuer counts as covered, which the notes say
             run.fail("crt.sh database", "crl coverage", str(exc))
-    certs, revocations, more = build_frames(details, all_keys, coverage, dict(cas))
+    certs, revocations, more = build_frames(details, all_keys, coverage)
     run.problems.extend(more)
     findings = find_key_reuse(
         certs,
