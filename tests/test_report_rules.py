@@ -138,3 +138,45 @@ def test_lint_names_the_guideline_in_force_on_the_filing_date():
     # 2.0 had no Related Incidents section: not asked for
     assert not [m for m in msgs if "Related Incidents" in m] and len(msgs) == 5
     assert not [f for f in lint_report(report) if f["code"] == "field.missing"]
+
+
+def test_a_later_comment_updates_an_item_in_prose_by_its_position():
+    comments = [
+        {
+            "count": 0,
+            "creation_time": "2025-05-03T09:00:00Z",
+            "text": "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+            "| Add a second responder site | Prevent | 2025-06-30 | Ongoing |\n"
+            "| Alert on responder latency | Detect | 2025-05-30 | Ongoing |\n",
+        },
+        {"count": 1, "creation_time": "2025-05-31T09:00:00Z", "text": "Action Item 2 has been completed."},
+        {
+            "count": 2,
+            "creation_time": "2025-06-01T09:00:00Z",
+            "text": "Action item 9 is done.",
+        },  # no such item
+    ]
+    items = parse_comments(comments)["action_items"]
+    assert [(i["item"], i["status"]) for i in items] == [
+        ("Add a second responder site", "Ongoing"),
+        ("Alert on responder latency", "Complete"),
+    ]
+    last = items[1]["history"][-1]
+    assert (last["comment"], last["date"], last["matched"]["by"]) == (1, "2025-05-31", "number")
+
+
+def test_a_column_header_names_the_timeline_zone():
+    text = "## Timeline\n\nDate Time (UTC+8) Event\n2024-06-03 09:00 Job fails.\n"
+    [row] = parse_report(text)["timeline"]
+    assert (row["when"], row["when_utc"]) == ("2024-06-03T09:00:00+08:00", "2024-06-03T01:00:00+00:00")
+
+
+def test_question_n_dash_opens_a_seven_question_answer():
+    text = (
+        "Question 1 - How your CA first became aware of the problem\nA mail.\n\n"
+        "Question 2 - Timeline of the actions your CA took\n2019/05/14 13:20 (UTC) Report received.\n\n"
+        "Question 7 - List of steps your CA is taking\n- Remove legacy profiles.\n"
+    )
+    got = parse_report(text)
+    assert (got["era"], got["kind"]) == ("7-question", "full")
+    assert [r["when_utc"] for r in got["timeline"]] == ["2019-05-14T13:20:00+00:00"]

@@ -78,6 +78,10 @@ def _match(
     if idn and ids is not None and idn in ids:
         old = items[ids[idn]]
         return ids[idn], {"by": "number", "score": 1.0, "item": old["item"]}
+    if idn and new.get("_prose") and 1 <= int(idn) <= len(items):
+        # "Action Item 2 is complete" about an unnumbered table: its second item
+        old = items[int(idn) - 1]
+        return int(idn) - 1, {"by": "number", "score": 1.0, "item": old["item"]}
     if not kn:
         return None
     if kn in keys:
@@ -130,6 +134,7 @@ def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dic
         "updated": False,
         "source_line": row["source_line"],
         "_id": row.get("id"),
+        "_prose": bool(row.get("prose")),
     }
     if comment is not None:
         item["comment"] = comment
@@ -163,6 +168,8 @@ def _merge_tables(
         for row in table.rows:
             new = _row_to_item(row, problems, comment)
             hit = None if first else _match(items, keys, new, ids)
+            if hit is None and new["_prose"]:
+                continue  # a prose mention of an item we do not know: nothing to update
             if hit is None:
                 new["history"] = [_history_entry(new, date, None)]
                 items.append(new)
@@ -186,4 +193,5 @@ def _merge_tables(
             first = False
     for item in items:
         del item["_id"]
+        item.pop("_prose", None)
     return items

@@ -36,7 +36,8 @@ _STOP = (
 _STOP += "|" + "|".join(w for w in _NUMBER_WORDS if " " not in w)
 _MODIFIER = rf"(?:(?!(?:{_STOP})\b)[A-Za-z][\w/\-]*\s+)"
 _COUNT_RE = re.compile(
-    rf"\b{_NUM}\s+(?:of\s+(?:our|the|these|those|its|their|all\s+the)\s+)?{_MODIFIER}{{0,3}}{_MEASURE_NOUNS}"
+    rf"\b{_NUM}(?:\s*\(\d[\d,]*\))?\s+(?:of\s+(?:our|the|these|those|its|their|all\s+the)\s+)?"
+    rf"{_MODIFIER}{{0,3}}{_MEASURE_NOUNS}"
     rf"|\b(?P<n2>\d[\d,]*)\s+of\s+(?:them|these|those)\b"
     rf"|\btotal\s*[:=]\s*(?P<n3>\d[\d,]*)\b",
     re.IGNORECASE,

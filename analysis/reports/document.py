@@ -144,6 +144,9 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
                         table.rows[-1][col] = _strip_md(fm.group("value"))
         if table.rows:
             tables.append(table)
+    prose = _prose_updates(content)
+    if prose.rows:
+        tables.append(prose)
     tables.sort(key=lambda t: t.line)
 
     closure = _parse_closure(by_name[CLOSURE]) if CLOSURE in by_name else None
@@ -241,6 +244,39 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
         kinds=kinds,
         era=era,
     )
+
+
+# "Action Item #2 (alert on latency) has been completed": a later comment updating an item it
+# names by number, in prose.
+_PROSE_UPDATE = re.compile(
+    r"\baction\s+item\s*(?:#|no\.?|number)?\s*(?P<n>\d{1,3})\b(?P<rest>[^.\n]{0,160})", re.IGNORECASE
+)
+_PROSE_STATUS = re.compile(
+    r"\b(?:has\s+been|have\s+been|is\s+now|is|was|are\s+now|now)\s+(?:fully\s+)?"
+    r"(?P<s>complete[d]?|done|finished|implemented|deployed|delayed|cancel+ed|withdrawn)\b",
+    re.IGNORECASE,
+)
+
+
+def _prose_updates(content: list[tuple[int, str]]) -> _Table:
+    """Items updated in prose, as rows of an update table (matched to earlier items by number)."""
+    table = _Table(line=content[0][0] if content else 0, update=True)
+    for num, t in content:
+        if "ction" not in t or "|" in t or len(t) > 2000:
+            continue
+        for m in _PROSE_UPDATE.finditer(t):
+            st = _PROSE_STATUS.search(m.group("rest"))
+            if st:
+                table.rows.append(
+                    {
+                        "source_line": num,
+                        "id": m.group("n"),
+                        "item": "",
+                        "status": st.group("s"),
+                        "prose": True,
+                    }
+                )
+    return table
 
 
 _PAREN_TAIL = re.compile(r"^(?P<item>.+?)\s*\((?P<cells>[^()]{3,120})\)\s*\.?$")

@@ -48,7 +48,9 @@ class _Heading:
 
 
 # Cheap test before asking the eras: a line that could open a numbered 7-question answer.
-_ERA_PREFIX = re.compile(r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:q(?:uestion)? ?)?[1-7][.):]", re.IGNORECASE)
+_ERA_PREFIX = re.compile(
+    r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:q(?:uestion)? ?#?)?[1-7](?:[.):]| [-\u2013\u2014:])", re.IGNORECASE
+)
 
 
 @dataclass

@@ -134,7 +134,7 @@ _TRAIL_DATE = re.compile(
 _TRAIL_KIND = re.compile(r"(?:^|\s)(?P<v>(?:prevent(?:ion|ive)?|detect(?:ion|ive)?|mitigat(?:e|ion)))$", re.I)
 _TRAIL_STATUS = re.compile(
     r"(?:^|\s)(?P<v>complete[d]?|done|ongoing|in progress|delayed|cancel+ed|planned|open|finished|"
-    r"implemented|not started)$",
+    r"implemented|not started)(?P<on> on| since| in)?$",
     re.IGNORECASE,
 )
 _TRAIL_ROOT = re.compile(
@@ -159,6 +159,8 @@ def split_flat_row(text: str) -> dict | None:
         ):
             m = rx.search(s[-80:])
             if m:
+                if col == "status" and m.groupdict().get("on") and cells and cells[-1][0] == "due":
+                    cells[-1] = ("completed", cells[-1][1])  # "Completed on 2024-12-02": not the due date
                 cells.append((col, m.group("v")))
                 s = s[: len(s) - len(m.group(0))].rstrip(" |\t")
                 break

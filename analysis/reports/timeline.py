@@ -21,6 +21,8 @@ def _latest_year(text: str) -> int | None:
     return max(years) if years else None
 
 
+_PARENS = re.compile(r"\([^)]{0,40}\)")
+_HEADER_ZONE = re.compile(r"^[\s|*]*(?:date|time|when)\b", re.IGNORECASE)
 _TABLE_HEADER_WORDS = re.compile(
     r"^(?:date|time|date\s*/\s*time|date and time|when|event|description|action)$", re.I
 )
@@ -44,6 +46,17 @@ def _parse_timeline(
             note_line = section.heading.title
         except ValueError as exc:
             problems.append(_problem("timeline.ambiguous_zone", section.heading.line, str(exc)))
+    if zone is None:
+        # a column header naming the zone ("| Date/time (UTC) | Event |", "Date Time (UTC) Event")
+        for num, text in [c for c in section.lines if c[1].strip()][:3]:
+            if _HEADER_ZONE.match(text) and not re.search(r"\d{4}", text):
+                z = _ZONE_TOKEN_RE.search(text[:200])
+                if z is not None:
+                    try:
+                        zone, note_line = parse_zone(z.group(0), context=text), text
+                    except ValueError as exc:
+                        problems.append(_problem("timeline.ambiguous_zone", num, str(exc)))
+                    break
     if zone is None:
         own = {n for n, _ in section.lines}
         candidates = list(section.lines) + [c for c in all_lines if c[0] not in own]
@@ -107,7 +120,7 @@ def _rows(
             continue
         if s.startswith("|"):
             cells = _split_cells(s, "md")
-            if all(_TABLE_HEADER_WORDS.match(_strip_md(c)) or not c for c in cells):
+            if all(_TABLE_HEADER_WORDS.match(_PARENS.sub("", _strip_md(c)).strip()) or not c for c in cells):
                 continue
         if prose:
             prev = None

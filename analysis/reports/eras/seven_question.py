@@ -31,7 +31,8 @@ REQUIRED_FIELDS: dict[str, list[tuple[str, str]]] = {}
 PRELIMINARY_FIELDS: list[tuple[str, str]] = []
 
 _NUMBERED = re.compile(
-    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:q(?:uestion)? ?)?(?P<n>[1-7])[.):](?:\*\*|__)? (?P<rest>.{4,})$",
+    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:q(?:uestion)? ?#?)?(?P<n>[1-7])(?:[.):]| [-\u2013\u2014:])(?:\*\*|__)? "
+    r"(?P<rest>.{4,})$",
     re.IGNORECASE,
 )
 
