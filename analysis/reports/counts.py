@@ -43,6 +43,8 @@ _COUNT_RE = re.compile(
     re.IGNORECASE,
 )
 _NOUN_RE = re.compile(_MEASURE_NOUNS, re.IGNORECASE)
+# The same pattern without IGNORECASE, run on lower-cased text: about twice as fast.
+_COUNT_LOWER = re.compile(_COUNT_RE.pattern)
 
 
 def _measure(noun: str) -> str:
@@ -115,7 +117,7 @@ def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
             cur = []
             if not is_separator(s):
                 cells = _split_cells(s, "md") if s.startswith("|") else text.split("\t")
-                out += [[(num, _strip_md(c))] for c in cells if c.strip()]
+                out += [[(num, _strip_md(c))] for c in cells if " " in c.strip()]  # a count is 2+ words
             continue
         if new_para and cur:
             out.append(cur)
@@ -167,7 +169,9 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
         sentences: _Sentences | None = None
         last_measure: str | None = None
         found: list[tuple[int, str]] = []
-        for m in _COUNT_RE.finditer(joined):
+        low = joined.lower()
+        scan = _COUNT_LOWER.finditer(low) if len(low) == len(joined) else _COUNT_RE.finditer(joined)
+        for m in scan:
             window = joined[max(0, m.start() - 40) : m.start()]  # bounded look-back: linear
             if m.group("n") is not None:
                 value = _number(m.group("n"))

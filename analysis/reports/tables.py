@@ -46,9 +46,27 @@ def _split_cells(line: str, style: str) -> list[str]:
     return [c.strip() for c in re.split(r"\s{2,}", line.strip())]
 
 
+_HEADER_HINTS = (
+    "kind",
+    "status",
+    "due",
+    "date",
+    "root cause",
+    "evaluation",
+    "criteria",
+    "type",
+    "state",
+    "deadline",
+)
+
+
 def _header_style(line: str) -> tuple[str, list[str | None]] | None:
     """If `line` is an action-item table header, its style and column mapping."""
-    if "action" not in line.lower():
+    low = line[:400].lower()
+    if "action" not in low or len(line) > 400:
+        return None
+    # a header names at least two other columns: a cheap test before splitting cells
+    if sum(w in low for w in _HEADER_HINTS) < 2:
         return None
     for style in ("md", "tab", "space"):
         if style == "md" and "|" not in line:
@@ -208,6 +226,9 @@ def _parse_tables(lines: list[tuple[int, str]], update_lines: set[int]) -> list[
     n = len(lines)
     while i < n:
         num, text = lines[i]
+        if "ction" not in text and "CTION" not in text:  # every header names the Action Item column
+            i += 1
+            continue
         hs = _header_style(text)
         if hs:
             style, cols = hs
