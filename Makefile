@@ -39,8 +39,8 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz.py -q -x
 	@if $(BIN)/python -m pip install -q -c constraints.txt -e '.[fuzz]' >/dev/null 2>&1; then \
 	  mkdir -p artifacts/fuzz && cd artifacts/fuzz && for t in der crl report; do \
-	    ../../$(BIN)/python ../../tests/fuzz_atheris.py $$t -max_total_time=$(FUZZ_SECONDS) 2>&1 \
-	      | grep -v '^INFO: Instrumenting' | tail -3 || exit 1; \
+	    if ../../$(BIN)/python ../../tests/fuzz_atheris.py $$t -max_total_time=$(FUZZ_SECONDS) > $$t.log 2>&1; \
+	    then tail -1 $$t.log; else grep -v '^INFO: Instrumenting' $$t.log | tail -30; exit 1; fi; \
 	  done; \
 	else echo "atheris does not install here: hypothesis fuzzing only"; fi
 

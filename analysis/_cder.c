@@ -161,7 +161,9 @@ static PyObject *cder_parse(PyObject *self, PyObject *arg) {
             if (k >= 0) {
                 ssz ia, ib;
                 if (ext_value(b, k, xb, &va, &vb)) FAIL;
-                if (!hdr(b, vb, va, &t, &ia, &ib) && t == 0x04 && ib - ia >= 2) {
+                /* a malformed inner OCTET STRING: the Python reader words the error */
+                if (hdr(b, vb, va, &t, &ia, &ib)) FAIL;
+                if (t == 0x04 && ib - ia >= 2) {
                     ssz total = (b[ia] << 8) | b[ia + 1];
                     ssz pos = ia + 2, end = ia + 2 + total;
                     if (end > ib) end = ib;

@@ -47,6 +47,8 @@ def decode_oid(content: bytes) -> str:
     """DER OID content bytes -> dotted string."""
     if not content:
         raise DERError("empty OID")
+    if content[-1] & 0x80:  # the last arc never ends (every byte says "more follows")
+        raise DERError(f"malformed OID {content.hex()}")
     parts: list[int] = []
     value = 0
     for b in content:

@@ -498,3 +498,55 @@ def test_report_file_deep_json_and_fifo(tmp_path, capsys):
     os.mkfifo(pipe)
     assert main(["report", "parse", str(pipe)]) == 2
     assert "not a regular file (a FIFO); skipped" in capsys.readouterr().err
+
+
+# --- shapes the fuzzer found ----------------------------------------------------------------------
+
+
+def test_crl_issuer_with_an_unterminated_oid_is_reported(tmp_path, capsys):
+    # An attribute type whose every byte says "more follows" (06 03 83 83 83): the OID never ends.
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile Test CA")]))
+        .last_update(dt.datetime(2024, 1, 1, tzinfo=UTC))
+        .next_update(dt.datetime(2024, 2, 1, tzinfo=UTC))
+        .sign(CA_KEY, hashes.SHA256())
+    )
+    blob = crl.public_bytes(serialization.Encoding.DER)
+    assert blob.count(b"\x06\x03\x55\x04\x03") == 1
+    bad = blob.replace(b"\x06\x03\x55\x04\x03", b"\x06\x03\x83\x83\x83")
+    from analysis.revocations import load_crl_bytes
+
+    data = load_crl_bytes(bad, "odd.crl")
+    assert data.frame.empty and data.crls == []
+    assert [(p.input, p.position) for p in data.problems] == [("odd.crl", "byte 0")]
+    assert "malformed OID 838383" in data.problems[0].reason
+    path = tmp_path / "odd.crl"
+    path.write_bytes(bad)
+    good = tmp_path / "g.pem"
+    good.write_bytes(pem(make_cert(1)))
+    assert main(["keyreuse", "--certs", str(good), "--crl", str(path)]) == 0
+    assert "malformed OID" in capsys.readouterr().err
+
+
+def test_sct_extension_whose_inner_octet_string_overruns_is_refused_by_both_readers():
+    # extnValue holds 04 81 f0 (an OCTET STRING of 240 bytes) followed by only 10 bytes.
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile Test CA")]))
+        .public_key(LEAF_KEY.public_key())
+        .serial_number(5)
+        .not_valid_before(dt.datetime(2024, 1, 1, tzinfo=UTC))
+        .not_valid_after(dt.datetime(2024, 4, 1, tzinfo=UTC))
+        .add_extension(x509.UnrecognizedExtension(SCT_OID, b"\x04\x81\xf0" + bytes(10)), critical=False)
+        .sign(CA_KEY, hashes.SHA256())
+    )
+    blob = cert.public_bytes(serialization.Encoding.DER)
+    with pytest.raises(der.DERError, match="truncated"):
+        der.parse_certificate_fields_py(blob)
+    if der._cder is not None:
+        assert der._cder.parse(blob) is None  # the C reader defers: one answer, the Python one
+    frame, problems = load_certificates(blob, label="sct.der")
+    assert frame.empty
+    assert [(p.input, p.position) for p in problems] == [("sct.der", "byte 0")]
