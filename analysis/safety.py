@@ -215,3 +215,24 @@ def csv_dicts(text: str) -> tuple[list[str], Iterator[tuple[int, dict | None, st
                 yield line, {h: (row[k] if k < len(row) else None) for k, h in enumerate(header)}, None
 
     return header, rows()
+
+
+def write_inside(root: str | os.PathLike, name: str, data: bytes) -> Path:
+    """Write `data` as `root/name` without following any link: the target is checked with
+    `confined` and written through a fresh temporary file (O_EXCL) renamed over it, so a symlink
+    planted at the name or at a temporary name cannot redirect the write. Returns the path."""
+    import tempfile
+
+    target = confined(root, name)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)  # replaces a link at `target` itself, never what it points to
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target

@@ -372,3 +372,33 @@ def test_fetch_crtsh_csv_neutralises_hostile_names(upstream, tmp_path, capsys):
     # the names joined with a space start with "=": the cell is prefixed with '
     assert rows[0]["names"] == '\'=HYPERLINK("http://evil.test","click") @formula.example'
     assert rows[0]["serial"] == "7e57"
+
+
+def test_links_planted_in_out_folders_are_not_followed(upstream, tmp_path, capsys):
+    # fetch bug: a link at bug.json's name (and one at an old temporary name) pointing outside
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    (out / str(BUG_MAIN)).mkdir(parents=True)
+    outside.mkdir()
+    os.symlink(outside / "stolen.json", out / str(BUG_MAIN) / "bug.json")
+    os.symlink(outside / "stolen.tmp", out / str(BUG_MAIN) / "bug.json.tmp")
+    argv = ["fetch", "bug", str(BUG_MAIN), "--out", str(out), "--bugzilla-url", upstream.bugzilla_url]
+    assert main([*argv, "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "would leave the output folder" in capsys.readouterr().err
+    assert list(outside.iterdir()) == []
+    # fetch crtsh --out: a link at a certificate's file name
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    os.symlink(outside / "stolen.pem", certs / "9100000004.pem")
+    argv = [
+        "fetch",
+        "crtsh",
+        "--domain",
+        "example.test",
+        "--out",
+        str(certs),
+        "--crtsh-url",
+        upstream.crtsh_url,
+    ]
+    assert main([*argv, "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "would leave the output folder" in capsys.readouterr().err
+    assert list(outside.iterdir()) == []

@@ -226,7 +226,10 @@ def run_crtsh(args: argparse.Namespace) -> int:
                 },
             )
         )
-    index = crtsh.save_certificates(args.out, items, rows)
+    try:
+        index = crtsh.save_certificates(args.out, items, rows)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--out {args.out}: {exc}") from None
     summary = {
         "rows": len(rows),
         "certificates_saved": len(items),

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import Problem, UpstreamError
 from ..formats import UTC, parse_time
-from ..safety import confined, load_json, safe_name
+from ..safety import confined, load_json, safe_name, write_inside
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
 
 COMPONENT = "CA Certificate Compliance"
@@ -211,9 +211,14 @@ def fetch_bug_bundle(
     return bundle, problems
 
 
-def _write_json(path: Path, obj: object) -> None:
+def _write_json(path: Path, obj: object, *, confine: bool = True) -> None:
+    """Write JSON atomically; `confine` (paths built from Bugzilla data) also follows no link."""
+    text = json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    if confine:
+        write_inside(path.parent, path.name, text.encode("utf-8"))
+        return
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -260,7 +265,7 @@ def write_bug_dir(bundle: dict, out_dir: str | os.PathLike) -> tuple[Path, list[
                     Problem(str(folder / "attachments.json"), f"attachment {att.get('id')!r}", str(exc))
                 )
                 continue
-            target.write_bytes(content)
+            write_inside(target.parent, target.name, content)
     return folder, problems
 
 
@@ -426,7 +431,10 @@ def write_bugs_file(
     p = Path(path)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(p, {"bugs": bugs, WATERMARK_KEY: {"watermark": watermark, "complete": complete}})
+    # the user's own --out FILE: written where they asked, as before
+    _write_json(
+        p, {"bugs": bugs, WATERMARK_KEY: {"watermark": watermark, "complete": complete}}, confine=False
+    )
     return p
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import Problem, UpstreamError
 from ..formats import TIME_DTYPE, format_serial, parse_serial
-from ..safety import load_json
+from ..safety import load_json, write_inside
 from .crtsh_db import (  # noqa: F401 - the database helpers used to live here
     CRTSH_DSN,
     REVOCATION_DB_COLUMNS,
@@ -360,13 +360,9 @@ def save_certificates(
         for row in to_crtsh_rows(rows):
             by_id[row["id"]] = row
     for pem, meta in items:
-        (out / f"{int(meta['crtsh_id'])}.pem").write_bytes(pem)
-    tmp = index.with_name(index.name + ".tmp")
-    tmp.write_text(
-        json.dumps([by_id[k] for k in sorted(by_id)], indent=1, ensure_ascii=False) + "\n", "utf-8"
-    )
-    os.replace(tmp, index)
-    return index
+        write_inside(out, f"{int(meta['crtsh_id'])}.pem", pem)  # no link in DIR is followed
+    text = json.dumps([by_id[k] for k in sorted(by_id)], indent=1, ensure_ascii=False) + "\n"
+    return write_inside(out, ROWS_FILE, text.encode("utf-8"))
 
 
 def load_saved_index(directory: str | os.PathLike) -> dict[str, dict]:
