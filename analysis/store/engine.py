@@ -88,6 +88,8 @@ class DuckDBEngine:
         if temp_dir:
             self.con.execute("SET temp_directory = ?", [temp_dir])
         self.con.execute("SET preserve_insertion_order = false")
+        # DuckDB's own bar would write over the output; the findings come all at once at the end.
+        self.con.execute("SET enable_progress_bar = false")
 
     def load(self, store: Store, name_map: dict[str, str]) -> None:
         files = {t: store.files(t) for t in ("certs", "revocations", "compromised")}
@@ -298,9 +300,9 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
             ]
 
     # (1) keys that can be compromised, (2) the rules on their certificates.
-    candidates = eng.table(rules.CANDIDATE_KEYS)
-    eng.create("cand", candidates)
-    eng.view("ccerts", "SELECT * FROM certs WHERE spki_sha256 IN (SELECT spki_sha256 FROM cand)")
+    eng.materialize("cand", rules.CANDIDATE_KEYS)
+    eng.materialize("cand_seq", rules.CANDIDATE_SEQS)
+    eng.materialize("ccerts", rules.CANDIDATE_CERTS)
     eng.materialize("attached", rules.attached_issuances("ccerts"))
     iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
     iss["crtsh_url"] = _crtsh_urls(iss) if len(iss) else pd.Series([], dtype="string")
@@ -311,9 +313,15 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
 
     # (4) serial_reuse warnings, in the pandas frame's order.
     warnings: list[str] = []
-    pairs = eng.table(rules.REUSED_SERIALS)
-    if pairs.num_rows:
-        eng.create("rpairs", pairs)
+    reused = [
+        (k, serial)
+        for k, serials in zip(issuers["issuer_key"], issuers["reused_serials"], strict=True)
+        for serial in (serials if serials is not None else [])
+    ]
+    if reused:
+        eng.create(
+            "rpairs", pa.table({"issuer_key": [k for k, _ in reused], "serial": [s for _, s in reused]})
+        )
         eng.view(
             "rcerts",
             "SELECT c.* FROM certs c JOIN rpairs p ON c.issuer_key = p.issuer_key AND c.serial = p.serial",
@@ -325,9 +333,9 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
                 f"{grp['spki_sha256'].nunique()} different keys"
             )
 
-    listed_without = sorted(
-        _frame(eng.table(rules.LISTED_WITHOUT_CERTIFICATES))["spki_sha256"].dropna().tolist()
-    )
+    candidates = set(_frame(eng.table("SELECT spki_sha256 FROM cand"))["spki_sha256"].dropna())
+    listed = _frame(eng.table(rules.LISTED_KEYS))["spki_sha256"].dropna()
+    listed_without = sorted(set(listed) - candidates)
 
     violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
     violations = violations.assign(
@@ -376,15 +384,13 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
         scope=scope,
         as_of=now,
     )
-    compromised = eng.table("SELECT spki_sha256 FROM cand")
-    eng.create("comp_keys", compromised)
 
     def plain() -> Iterator[dict]:
-        for batch in eng.batches(rules.plain_keys("certs", "comp_keys")):
+        for batch in eng.batches(rules.plain_keys("certs", "cand")):
             yield from _plain_key_records(pa.Table.from_batches([batch]))
 
     if all_keys:
-        plain_records = list(_plain_key_records(eng.table(rules.plain_keys("certs", "comp_keys"))))
+        plain_records = list(_plain_key_records(eng.table(rules.plain_keys("certs", "cand"))))
         findings.keys = _merge_keys(keys, plain_records)
         findings.all_keys_loaded = True
     else:
@@ -445,12 +451,15 @@ def _coverage_notes(st: Store, eng, issuers: pd.DataFrame) -> list[str]:
             "No revocation data was loaded: revocations, compromise known from revocations and revocation "
             "delays are unknown, not zero."
         ]
-    leaf = issuers[issuers["first_leaf_dn"].notna()]
-    first = leaf["first_leaf_dn"] if len(leaf) else issuers["first_dn"]
+    leaf = issuers[issuers["first_leaf_opos"].notna()]
+    firsts = leaf["first_leaf_opos"] if len(leaf) else issuers["first_opos"]
     keys = leaf["issuer_key"] if len(leaf) else issuers["issuer_key"]
-    missing = sorted(
-        {n for k, n in zip(keys, first, strict=True) if k not in covered and n is not None and n == n}
-    )
+    want = {rules.seq_of(o): k for k, o in zip(keys, firsts, strict=True) if k not in covered}
+    if not want:
+        return []
+    seqs = ", ".join(str(s) for s in sorted(want))
+    names = _frame(eng.table(f"SELECT seq, issuer_dn FROM certs WHERE seq IN ({seqs})"))
+    missing = sorted({n for n in names["issuer_dn"].dropna()})
     return [
         f"No revocation source covers issuer {name}: its certificates' revocations are unknown, not absent."
         for name in missing

@@ -37,7 +37,7 @@ def _first(col: str, order: str, when: str = "TRUE") -> str:
 
 ISSUANCES = f"""
 c AS (
-  SELECT issuer_key, serial, spki_sha256, issuer_dn, key_type, source, crtsh_id, cert_sha256,
+  SELECT issuer_key, serial, spki_sha256, issuer_dn, key_type, crtsh_id, cert_sha256,
          is_precert, nb, na, is_ca, fs, dup,
          CASE WHEN is_precert THEN {PRECERT_BIT} + seq ELSE seq END AS cpos,
          CASE WHEN is_precert THEN NULL ELSE sct END AS sct_final
@@ -50,7 +50,6 @@ iss0 AS (
          {_first("cert_sha256", "cpos", "NOT is_precert")} AS cert_sha256,
          {_first("cert_sha256", "cpos", "is_precert")} AS precert_sha256,
          {_first("crtsh_id", "cpos")} AS crtsh_id,
-         {_first("source", "cpos")} AS source,
          MIN(nb) AS nb, MAX(na) AS na, BOOL_OR(is_ca) AS is_ca,
          MIN(fs) AS fs, MIN(sct_final) AS sct, COUNT(*) AS entries,
          SUM(CASE WHEN dup THEN 0 ELSE 1 END) AS distinct_certs,
@@ -183,7 +182,7 @@ x AS (
 # Columns of a flagged issuance, as the pandas `Findings.issuances` frame names them.
 FLAGGED_COLUMNS = """
   issuer_key, issuer_dn, serial, spki_sha256, key_type, cert_sha256, precert_sha256, nb AS not_before,
-  na AS not_after, is_ca, crtsh_id, issued_at, entries, source, opos, revoked_at, revocation_reason,
+  na AS not_after, is_ca, crtsh_id, issued_at, entries, opos, revoked_at, revocation_reason,
   reason_code, revocation_source, is_kc, compromised_at, compromise_source, compromise_undated,
   key_compromised, issuer_compromised_at, issuer_kc_source, same_issuer, violation,
   violation_compromised_at, violation_source, before_br_6_1_1_3_4, revocation_delay, delay_reference,
@@ -220,30 +219,51 @@ UNION
 SELECT DISTINCT c.spki_sha256 FROM certs c WHERE c.spki_sha256 IN (SELECT spki_sha256 FROM comp)
 """
 
-LISTED_WITHOUT_CERTIFICATES = """
-SELECT DISTINCT spki_sha256 FROM comp
-WHERE spki_sha256 NOT IN (SELECT spki_sha256 FROM certs WHERE spki_sha256 IS NOT NULL)
+# Listed keys; those not among the candidate keys have no certificate (every listed key that has
+# one is a candidate).
+LISTED_KEYS = "SELECT DISTINCT spki_sha256 FROM comp"
+
+# Per issuer: issuance counts for the summary, the position of its first issuance (leaf issuances
+# first) for the coverage notes, and its serials on more than one key. One pass: certificates ->
+# issuances -> (issuer, serial) -> issuer, numbers only (string aggregates make a grouping slow);
+# the names at those positions are looked up afterwards by `seq`.
+ISSUER_FIGURES = f"""
+WITH g AS (
+  SELECT issuer_key, serial, COUNT(*) AS entries, SUM(CASE WHEN dup THEN 0 ELSE 1 END) AS distinct_certs,
+         MIN(CASE WHEN is_precert THEN {PRECERT_BIT} + seq ELSE seq END) AS first_cpos,
+         BOOL_OR(is_ca) AS is_ca
+  FROM certs GROUP BY issuer_key, serial, spki_sha256
+), o AS (
+  SELECT g.*, CASE WHEN entries > 1 THEN {MULTI_BIT} ELSE 0 END + first_cpos AS opos FROM g
+), p AS (
+  SELECT issuer_key, serial, COUNT(*) AS issuances, MIN(opos) AS first_opos,
+         MIN(CASE WHEN NOT is_ca THEN opos END) AS first_leaf_opos,
+         SUM(entries) AS entries, SUM(distinct_certs) AS distinct_certs
+  FROM o GROUP BY issuer_key, serial
+)
+SELECT issuer_key, MIN(first_opos) AS first_opos, MIN(first_leaf_opos) AS first_leaf_opos,
+       SUM(issuances) AS issuances, SUM(entries) AS entries, SUM(distinct_certs) AS distinct_certs,
+       -- serial_reuse: the same (issuer, serial) on more than one key
+       LIST(serial) FILTER (WHERE issuances > 1) AS reused_serials
+FROM p GROUP BY issuer_key
 """
 
-# Per issuer: issuance counts for the summary, and the first issuer name (leaf issuances first) for
-# the coverage notes. One grouping pass over every certificate.
-ISSUER_FIGURES = f"""
-WITH {ISSUANCES.format(certs="certs")}
-SELECT issuer_key,
-       MIN_BY(issuer_dn, opos) AS first_dn,
-       MIN_BY(issuer_dn, CASE WHEN NOT is_ca THEN opos END) AS first_leaf_dn,
-       COUNT(*) AS issuances,
-       SUM(entries) AS entries,
-       SUM(distinct_certs) AS distinct_certs
-FROM iss1 GROUP BY issuer_key
-"""
+
+def seq_of(opos: int) -> int:
+    """The `seq` of the certificate at an issuance's position (opos -> cpos -> seq)."""
+    return int(opos) % MULTI_BIT % PRECERT_BIT
+
 
 DISTINCT_KEYS = "SELECT COUNT(DISTINCT spki_sha256) AS n FROM certs"
 
-# serial_reuse: the same (issuer, serial) on more than one key.
-REUSED_SERIALS = """
-SELECT issuer_key, serial FROM certs GROUP BY issuer_key, serial HAVING MIN(spki_sha256) <> MAX(spki_sha256)
-"""
+# The columns the rules read, and the certificates of the candidate keys in two steps: their `seq`
+# from a scan of two columns, then only those rows.
+RULE_COLUMNS = (
+    "cert_sha256, spki_sha256, issuer_dn, issuer_key, serial, nb, na, is_precert, is_ca, key_type, "
+    "crtsh_id, fs, sct, seq, dup"
+)
+CANDIDATE_SEQS = "SELECT seq FROM certs WHERE spki_sha256 IN (SELECT spki_sha256 FROM cand)"
+CANDIDATE_CERTS = f"SELECT {RULE_COLUMNS} FROM certs WHERE seq IN (SELECT seq FROM cand_seq)"
 
 
 def issuances_of(certs: str) -> str:

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""CT scale: `keyreuse --store` (DuckDB) against a bare DuckDB group-by over the same Parquet files,
+and at 10M the pandas path beside it. One run; prints rows/s, the ratio to the floor, peak memory.
+
+    benchmarks/scale.py --rows 10000000 --pandas        # 10M: floor, DuckDB rules, pandas rules
+    benchmarks/scale.py --rows 100000000                # 100M: floor and DuckDB rules (slow)
+
+The issuance rows are generated directly as Parquet by DuckDB (no certificates are signed): 50
+issuers; 10% of rows are the precertificate of the row before (same issuer, serial and key, so one
+issuance); keys drawn so that most are used once or twice, with 5% of rows on 2,000 hot keys (CDN
+style); final certificates carry an SCT two minutes after not_before. Revocations: the keys whose
+number is divisible by 100 (1% of keys) have certificates revoked for keyCompromise, 2% of all rows
+are revoked as superseded; a compromised-key list names 1,000 of the compromised keys with a date.
+
+"Floor" is the least any key-reuse engine must do over these files: group the entries into
+issuances, `SELECT issuer_key, serial, spki_sha256, count(*) ... GROUP BY ALL`, in DuckDB with the
+same memory limit and threads. Each measurement runs in its own process; peak memory is that
+process's maximum resident set (wait4). No assertion: the figures are for the issue notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ISSUERS = [f"CN=Synthetic CA {n},O=Bench Trust,C=US" for n in range(50)]
+AS_OF = "2026-01-01T00:00:00Z"
+
+
+def generate(store_dir: Path, rows: int, threads: int, memory_limit: str) -> None:
+    """Write `rows` certificate entries, their revocations and a key list as a store."""
+    import duckdb
+
+    from analysis.names import dn_key
+    from analysis.store.layout import PREFIX_LEN, open_store
+
+    if store_dir.exists():
+        shutil.rmtree(store_dir)
+    store = open_store(store_dir, create=True)
+    keys = max(rows * 8 // 10, 1)
+    names = "[" + ", ".join("'" + n + "'" for n in ISSUERS) + "]"
+    issuer_keys = "[" + ", ".join("'" + dn_key(n).replace("'", "''") + "'" for n in ISSUERS) + "]"
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
+    # base: the issuance a row belongs to (a precertificate row belongs to the row before it).
+    con.execute(
+        f"""
+        CREATE VIEW gen AS
+        WITH r AS (
+          SELECT i, CASE WHEN i % 10 = 1 THEN i - 1 ELSE i END AS base, i % 10 = 1 AS is_precert FROM range({rows}) t(i)
+        ), k AS (
+          SELECT *, CASE WHEN hash(base * 31 + 7) % 20 = 0 THEN hash(base) % 2000
+                         ELSE hash(base * 17 + 3) % {keys} END AS key_id,
+                 CAST(hash(base * 13 + 5) % 50 AS BIGINT) AS issuer_no,
+                 TIMESTAMPTZ '2018-01-01 00:00:00+00' + to_seconds(CAST(hash(base * 11) % 252288000 AS BIGINT)) AS nb
+          FROM r
+        )
+        SELECT md5('c' || i) || md5('C' || i) AS cert_sha256,
+               md5('k' || key_id) || md5('K' || key_id) AS spki_sha256,
+               list_extract({names}, issuer_no + 1) AS issuer_dn,
+               list_extract({issuer_keys}, issuer_no + 1) AS issuer_key,
+               format('{{:x}}', base * 7919 + 17) AS serial,
+               CAST(NULL AS VARCHAR) AS subject_dn, CAST(NULL AS VARCHAR) AS subject_cn,
+               CAST(NULL AS VARCHAR[]) AS san_dns,
+               nb AS not_before, nb + INTERVAL 90 DAY AS not_after, is_precert, FALSE AS is_ca,
+               'EC-P256' AS key_type, CAST(NULL AS BIGINT) AS crtsh_id, CAST(NULL AS TIMESTAMPTZ) AS first_seen,
+               CASE WHEN is_precert THEN NULL ELSE nb + INTERVAL 2 MINUTE END AS sct_time,
+               'bench:synthetic' AS source, i AS seq, FALSE AS dup,
+               substr(md5('k' || key_id), 1, {PREFIX_LEN}) AS spki_prefix, key_id
+        FROM k
+        """
+    )
+    certs_dir = store_dir / "certs"
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (key_id) FROM gen) TO '{certs_dir}' "
+        "(FORMAT parquet, PARTITION_BY (spki_prefix), COMPRESSION zstd, OVERWRITE_OR_IGNORE, "
+        "FILENAME_PATTERN 'bench_{i}')"
+    )
+    rev = store_dir / "revocations" / "bench.parquet"
+    con.execute(
+        f"""
+        COPY (
+          SELECT issuer_dn, issuer_key, serial, not_before + INTERVAL 30 DAY AS revoked_at,
+                 CASE WHEN key_id % 100 = 0 THEN 'keyCompromise' ELSE 'superseded' END AS reason,
+                 CASE WHEN key_id % 100 = 0 THEN 1 ELSE 4 END AS reason_code,
+                 'crl:bench.crl' AS source, {rows} + seq AS seq
+          FROM gen
+          WHERE NOT is_precert AND ((key_id % 100 = 0 AND seq % 3 = 0) OR hash(seq * 5) % 50 = 0)
+        ) TO '{rev}' (FORMAT parquet, COMPRESSION zstd)
+        """
+    )
+    comp = store_dir / "compromised" / "bench.parquet"
+    con.execute(
+        f"""
+        COPY (
+          SELECT md5('k' || key_id) || md5('K' || key_id) AS spki_sha256,
+                 TIMESTAMPTZ '2019-06-01 00:00:00+00' AS reported_at,
+                 'list:bench.csv line ' || (key_id // 100 + 2) AS source, {2 * rows} + key_id AS seq
+          FROM range(1000) t(n), LATERAL (SELECT n * 100 AS key_id)
+        ) TO '{comp}' (FORMAT parquet)
+        """
+    )
+    con.close()
+    with store.writing():
+        files = sorted(str(p.relative_to(store_dir)) for p in certs_dir.rglob("bench_*.parquet"))
+        store.add_files("certs", files)
+        store.add_files("revocations", [str(rev.relative_to(store_dir))])
+        store.add_files("compromised", [str(comp.relative_to(store_dir))])
+        store.manifest["next_seq"] = 3 * rows
+        store.add_ingest(
+            {"kind": "certificates", "path_or_url": "bench:synthetic", "entries": rows, "problems": []}
+        )
+
+
+def measure(code: str) -> tuple[float, int, str]:
+    """Run Python `code` in a fresh process: (seconds, peak RSS MiB, its stdout). The time includes
+    the interpreter's start and imports (about a second), for every contender alike."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True
+    )
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t
+    if proc.returncode or "maxrss=" not in err:
+        raise SystemExit(f"measurement failed ({proc.returncode}):\n{err[-2000:]}")
+    peak_kib = int(err.strip().splitlines()[-1].split("=", 1)[1])  # the child's own ru_maxrss
+    return seconds, peak_kib // 1024, out
+
+
+REPORT_RSS = "import resource, sys; print('maxrss=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+
+
+def floor_code(store_dir: Path, memory_limit: str, threads: int) -> str:
+    return textwrap.dedent(
+        f"""
+        import duckdb, json
+        from analysis.store.layout import open_store
+        files = open_store({str(store_dir)!r}).files("certs")
+        con = duckdb.connect(config={{"memory_limit": {memory_limit!r}, "threads": {threads}}})
+        con.execute("SET preserve_insertion_order = false")
+        n = con.execute("SELECT count(*) FROM (SELECT issuer_key, serial, spki_sha256, count(*) AS n "
+                        "FROM read_parquet(?) GROUP BY ALL)", [files]).fetchone()[0]
+        print(json.dumps({{"issuances": n}}))
+        {REPORT_RSS}
+        """
+    )
+
+
+def duckdb_code(store_dir: Path, memory_limit: str, threads: int) -> str:
+    # The CLI's path with --format csv: the rules plus the summary (no list of every key).
+    return textwrap.dedent(
+        f"""
+        import io, json
+        from analysis.store import find_key_reuse_store
+        from analysis.commands.keyreuse import write_violations_csv
+        f = find_key_reuse_store({str(store_dir)!r}, as_of={AS_OF!r}, memory_limit={memory_limit!r})
+        f.keys_in_dict = "compromised"
+        buf = io.StringIO(); write_violations_csv(f, buf); f.close()
+        print(json.dumps(f.summary))
+        {REPORT_RSS}
+        """
+    )
+
+
+def pandas_code(store_dir: Path) -> str:
+    # The pandas path on the same rows, read from the store's files into the certificates frame.
+    return textwrap.dedent(
+        f"""
+        import io, json, time
+        import pandas as pd, pyarrow.parquet as pq, pyarrow as pa
+        from analysis.store.layout import open_store
+        from analysis.schema import coerce_revocations, coerce_compromised_keys
+        from analysis.keyreuse import find_key_reuse
+        from analysis.commands.keyreuse import write_violations_csv
+        s = open_store({str(store_dir)!r})
+        cols = ["cert_sha256", "spki_sha256", "issuer_dn", "serial", "subject_dn", "subject_cn", "san_dns",
+                "not_before", "not_after", "is_precert", "is_ca", "key_type", "crtsh_id", "first_seen",
+                "source", "sct_time", "seq"]
+        t = pa.concat_tables([pq.read_table(f, columns=cols) for f in s.files("certs")]).sort_by("seq")
+        certs = t.drop_columns(["seq"]).to_pandas(types_mapper={{pa.string(): pd.StringDtype()}}.get)
+        del t
+        certs["crtsh_id"] = certs["crtsh_id"].astype("Int64")
+        revs = coerce_revocations(pd.concat([pq.read_table(f).to_pandas() for f in s.files("revocations")]))
+        comp = coerce_compromised_keys(pd.concat([pq.read_table(f).to_pandas() for f in s.files("compromised")]))
+        f = find_key_reuse(certs, revs, comp, as_of={AS_OF!r})
+        buf = io.StringIO(); write_violations_csv(f, buf)
+        print(json.dumps(f.summary))
+        {REPORT_RSS}
+        """
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    ap.add_argument("--memory-limit", default="2GB")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--pandas", action="store_true", help="also time the pandas path (needs ~1 GiB per 1M rows)"
+    )
+    ap.add_argument("--keep", action="store_true", help="keep the generated store")
+    args = ap.parse_args()
+    store_dir = args.out / f"scale-{args.rows}"
+    t = time.perf_counter()
+    manifest = store_dir / "manifest.json"
+    if not manifest.exists() or "bench:synthetic" not in manifest.read_text():  # none, or half made
+        generate(store_dir, args.rows, args.threads, args.memory_limit)
+    gen_s = time.perf_counter() - t
+    size = sum(p.stat().st_size for p in store_dir.rglob("*.parquet"))
+    print(f"store: {args.rows:,} entries, {size / 2**30:.2f} GiB of Parquet (generated in {gen_s:.0f} s)")
+    results = {}
+    runs = [("floor (bare DuckDB group-by)", floor_code(store_dir, args.memory_limit, args.threads))]
+    runs.append(("keyreuse --store (DuckDB)", duckdb_code(store_dir, args.memory_limit, args.threads)))
+    if args.pandas:
+        runs.append(("keyreuse, pandas path", pandas_code(store_dir)))
+    for name, code in runs:
+        seconds, peak, out = measure(code)
+        results[name] = (seconds, peak, json.loads(out.strip().splitlines()[-1]))
+        print(
+            f"  {name:<30} {seconds:8.1f} s  {args.rows / seconds:>12,.0f} rows/s  peak {peak:>6,} MiB",
+            flush=True,
+        )
+    floor = results[runs[0][0]][0]
+    print()
+    for name, (seconds, _peak, _summary) in results.items():
+        print(f"  {name:<30} ratio to floor {seconds / floor:5.2f}x")
+    print("\nsummary (DuckDB):", json.dumps(results["keyreuse --store (DuckDB)"][2]))
+    if args.pandas:
+        same = results["keyreuse, pandas path"][2] == results["keyreuse --store (DuckDB)"][2]
+        print("pandas and DuckDB summaries identical:", same)
+    if not args.keep:
+        shutil.rmtree(store_dir)
+
+
+if __name__ == "__main__":
+    main()
