@@ -85,8 +85,16 @@ class DuckDBEngine:
             raise UsageError(f"memory limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        if temp_dir:
-            self.con.execute("SET temp_directory = ?", [temp_dir])
+        # Spill under the system's temporary folder, not DuckDB's default `.tmp` in the current one.
+        self._own_temp = None
+        if not temp_dir:
+            import shutil
+            import tempfile
+            import weakref
+
+            temp_dir = self._own_temp = tempfile.mkdtemp(prefix="ca-incidents-spill-")
+            weakref.finalize(self, shutil.rmtree, temp_dir, True)  # also when never closed
+        self.con.execute(f"SET temp_directory = {_literal(temp_dir)}")
         self.con.execute("SET preserve_insertion_order = false")
         # DuckDB's own bar would write over the output; the findings come all at once at the end.
         self.con.execute("SET enable_progress_bar = false")
@@ -130,6 +138,10 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        if self._own_temp:
+            import shutil
+
+            shutil.rmtree(self._own_temp, ignore_errors=True)
 
 
 def _list(files: list[str]) -> str:
