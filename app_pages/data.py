@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import app_data
-from app_pages import _data
+from app_pages import _data, _stores
 
 st.title("Data")
 st.caption(
@@ -85,6 +85,8 @@ with st.form("data_create", clear_on_submit=False, border=True):
     st.form_submit_button("Create and show", on_click=_create)
 if st.session_state.get("data_create_error"):
     st.error(st.session_state["data_create_error"])
+
+_stores.render()  # Parquet stores beside the data sets (issue 16)
 
 if current.is_demo:
     st.info(

@@ -52,6 +52,7 @@ def generate(store_dir: Path, rows: int, threads: int, memory_limit: str) -> Non
     con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET temp_directory = '{store_dir.parent / 'spill'}'")
     # base: the issuance a row belongs to (a precertificate row belongs to the row before it).
     con.execute(
         f"""
@@ -148,6 +149,8 @@ def floor_code(store_dir: Path, memory_limit: str, threads: int) -> str:
         files = open_store({str(store_dir)!r}).files("certs")
         con = duckdb.connect(config={{"memory_limit": {memory_limit!r}, "threads": {threads}}})
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        import tempfile; con.execute("SET temp_directory = '%s'" % tempfile.mkdtemp())
         n = con.execute("SELECT count(*) FROM (SELECT issuer_key, serial, spki_sha256, count(*) AS n "
                         "FROM read_parquet(?) GROUP BY ALL)", [files]).fetchone()[0]
         print(json.dumps({{"issuances": n}}))
