@@ -27,6 +27,13 @@ elif draft["open_items"]:
         "Canceled, so the draft does not carry the closure attestation. Finish them (and update the "
         "report) before requesting closure."
     )
+elif draft.get("still_valid"):
+    n_valid = draft["still_valid"]
+    st.warning(
+        f"The data shows {app_data.plural(n_valid, 'certificate')} on compromised keys still valid, so "
+        "the draft does not carry the closure attestation. Revoke them (or explain why not) before "
+        "requesting closure."
+    )
 else:
     st.warning("No action items were found, so the draft does not carry the closure attestation.")
 

@@ -108,7 +108,7 @@ view = st.radio(
 )
 _url.publish({"view": None if view == VIEWS[0] else view})
 if view == "Per year":
-    st.vega_lite_chart(v["year_spec"], width="stretch")
+    st.vega_lite_chart(v["year_spec"], width="stretch", height=380)  # "content" squeezes the plot
 elif view == "Per CA":
     st.vega_lite_chart(v["ca_spec"], width="stretch")
     st.caption(
@@ -118,7 +118,7 @@ elif view == "Per CA":
 elif view == "Per tag":
     st.vega_lite_chart(v["tag_spec"], width="stretch")
 elif view == "Time to close":
-    st.vega_lite_chart(v["ttc_spec"], width="stretch")
+    st.vega_lite_chart(v["ttc_spec"], width="stretch", height=380)
     st.caption(
         "Closed bugs other than INVALID/DUPLICATE with a known resolution time; days from filing "
         "to the last resolution."

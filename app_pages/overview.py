@@ -31,7 +31,8 @@ if ov["summary"]["issuances"] == 0:
     )
     st.stop()
 
-st.vega_lite_chart(_data.issuance_chart_spec(*args), width="stretch")
+# An explicit height: with the default ("content") Streamlit squeezes the plot to ~140 px.
+st.vega_lite_chart(_data.issuance_chart_spec(*args), width="stretch", height=440)
 
 c1, c2 = st.columns(2)
 with c1:

@@ -140,6 +140,11 @@ def test_closure_draft_withholds_the_attestation_while_the_data_shows_valid_cert
     # every item is Complete or Canceled, but the demo data has 3 valid certificates (issue 15)
     assert ATTESTATION not in area.value
     assert "the data shows 3 certificates on compromised keys still valid" in area.value
+    # The page says why (not "no action items": the demo has seven, all Complete or Canceled).
+    assert [w.value for w in at.warning if "attestation" in w.value] == [
+        "The data shows 3 certificates on compromised keys still valid, so the draft does not carry "
+        "the closure attestation. Revoke them (or explain why not) before requesting closure."
+    ]
     lint = _frame(at, "Code")
     assert "closure.no_attestation" in set(lint["Code"])
 

@@ -116,7 +116,8 @@ def lint_table(report: Mapping | None, summary: Mapping | None = None) -> pd.Dat
 
 
 def closure_draft(report: Mapping | None, summary: Mapping | None) -> dict:
-    """The drafted closure summary: `draft` (the dict), `markdown`, `attestation`, `open_items`."""
+    """The drafted closure summary: `draft` (the dict), `markdown`, `attestation`, `open_items`,
+    `still_valid` (certificates on compromised keys the data shows still valid)."""
     from ..drafting import draft_closure_summary, to_closure_markdown
 
     draft = draft_closure_summary(report or {}, summary)
@@ -125,6 +126,7 @@ def closure_draft(report: Mapping | None, summary: Mapping | None) -> dict:
         "markdown": to_closure_markdown(draft),
         "attestation": bool(draft.get("attestation")),
         "open_items": list(draft.get("open_items") or []),
+        "still_valid": int(draft.get("still_valid") or 0),
     }
 
 
