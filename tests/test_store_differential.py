@@ -168,7 +168,7 @@ def scenario(draw):
     return certs, revs, comp, draw(st.sampled_from(["global", "issuer"])), draw(times)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_generated_scenarios_give_identical_findings(case):
     certs, revs, comp, scope, as_of = case

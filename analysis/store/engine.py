@@ -317,6 +317,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
     eng.materialize("ccerts", rules.CANDIDATE_CERTS)
     eng.materialize("attached", rules.attached_issuances("ccerts"))
     iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
+    _add_certificate_hashes(eng, iss)
     iss["crtsh_url"] = _crtsh_urls(iss) if len(iss) else pd.Series([], dtype="string")
 
     # (3) counts and coverage per issuer.
@@ -409,6 +410,25 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
         findings._plain_keys = plain
         findings.extra["engine"] = eng
     return findings
+
+
+def _add_certificate_hashes(eng, iss: pd.DataFrame) -> None:
+    """cert_sha256 / precert_sha256 of the issuances whose crt.sh link is printed (violations; the
+    others only when they have no crt.sh id), read by `seq`: a full read of the hash column for
+    every candidate row is the costliest part of the pipeline otherwise."""
+    iss["cert_sha256"] = pd.Series(pd.NA, index=iss.index, dtype="string")
+    iss["precert_sha256"] = pd.Series(pd.NA, index=iss.index, dtype="string")
+    need = iss["violation"] & iss["crtsh_id"].isna() if len(iss) else iss["violation"]
+    seqs = {int(v) for col in ("final_seq", "precert_seq") for v in iss.loc[need, col].dropna()}
+    if not seqs:
+        return
+    eng.create("hash_seq", pa.table({"seq": pa.array(sorted(seqs), pa.int64())}))
+    found = eng.table("SELECT seq, cert_sha256 FROM certs WHERE seq IN (SELECT seq FROM hash_seq)")
+    by_seq = dict(zip(found.column("seq").to_pylist(), found.column("cert_sha256").to_pylist(), strict=True))
+    for col, seq_col in (("cert_sha256", "final_seq"), ("precert_sha256", "precert_seq")):
+        iss.loc[need, col] = [
+            by_seq.get(int(v)) if v == v and v is not None else None for v in iss.loc[need, seq_col]
+        ]
 
 
 def _plain_key_records(table: pa.Table) -> Iterator[dict]:

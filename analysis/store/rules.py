@@ -37,7 +37,7 @@ def _first(col: str, order: str, when: str = "TRUE") -> str:
 
 ISSUANCES = f"""
 c AS (
-  SELECT issuer_key, serial, spki_sha256, issuer_dn, key_type, crtsh_id, cert_sha256,
+  SELECT issuer_key, serial, spki_sha256, issuer_dn, key_type, crtsh_id, seq,
          is_precert, nb, na, is_ca, fs, dup,
          CASE WHEN is_precert THEN {PRECERT_BIT} + seq ELSE seq END AS cpos,
          CASE WHEN is_precert THEN NULL ELSE sct END AS sct_final
@@ -47,8 +47,10 @@ iss0 AS (
   SELECT issuer_key, serial, spki_sha256,
          {_first("issuer_dn", "cpos")} AS issuer_dn,
          {_first("key_type", "cpos")} AS key_type,
-         {_first("cert_sha256", "cpos", "NOT is_precert")} AS cert_sha256,
-         {_first("cert_sha256", "cpos", "is_precert")} AS precert_sha256,
+         -- the first final certificate and the first precertificate, by position: their hashes
+         -- are looked up afterwards for the few issuances that need a crt.sh link
+         MIN(CASE WHEN NOT is_precert THEN seq END) AS final_seq,
+         MIN(CASE WHEN is_precert THEN seq END) AS precert_seq,
          {_first("crtsh_id", "cpos")} AS crtsh_id,
          MIN(nb) AS nb, MAX(na) AS na, BOOL_OR(is_ca) AS is_ca,
          MIN(fs) AS fs, MIN(sct_final) AS sct, COUNT(*) AS entries,
@@ -181,7 +183,7 @@ x AS (
 
 # Columns of a flagged issuance, as the pandas `Findings.issuances` frame names them.
 FLAGGED_COLUMNS = """
-  issuer_key, issuer_dn, serial, spki_sha256, key_type, cert_sha256, precert_sha256, nb AS not_before,
+  issuer_key, issuer_dn, serial, spki_sha256, key_type, final_seq, precert_seq, nb AS not_before,
   na AS not_after, is_ca, crtsh_id, issued_at, entries, opos, revoked_at, revocation_reason,
   reason_code, revocation_source, is_kc, compromised_at, compromise_source, compromise_undated,
   key_compromised, issuer_compromised_at, issuer_kc_source, same_issuer, violation,
@@ -259,7 +261,7 @@ DISTINCT_KEYS = "SELECT COUNT(DISTINCT spki_sha256) AS n FROM certs"
 # The columns the rules read, and the certificates of the candidate keys in two steps: their `seq`
 # from a scan of two columns, then only those rows.
 RULE_COLUMNS = (
-    "cert_sha256, spki_sha256, issuer_dn, issuer_key, serial, nb, na, is_precert, is_ca, key_type, "
+    "spki_sha256, issuer_dn, issuer_key, serial, nb, na, is_precert, is_ca, key_type, "
     "crtsh_id, fs, sct, seq, dup"
 )
 CANDIDATE_SEQS = "SELECT seq FROM certs WHERE spki_sha256 IN (SELECT spki_sha256 FROM cand)"
