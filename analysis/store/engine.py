@@ -313,7 +313,6 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
 
     # (1) keys that can be compromised, (2) the rules on their certificates.
     eng.materialize("cand", rules.CANDIDATE_KEYS)
-    eng.materialize("cand_seq", rules.CANDIDATE_SEQS)
     eng.materialize("ccerts", rules.CANDIDATE_CERTS)
     eng.materialize("attached", rules.attached_issuances("ccerts"))
     iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
@@ -423,7 +422,7 @@ def _add_certificate_hashes(eng, iss: pd.DataFrame) -> None:
     if not seqs:
         return
     eng.create("hash_seq", pa.table({"seq": pa.array(sorted(seqs), pa.int64())}))
-    found = eng.table("SELECT seq, cert_sha256 FROM certs WHERE seq IN (SELECT seq FROM hash_seq)")
+    found = eng.table(rules.HASHES_BY_SEQ)
     by_seq = dict(zip(found.column("seq").to_pylist(), found.column("cert_sha256").to_pylist(), strict=True))
     for col, seq_col in (("cert_sha256", "final_seq"), ("precert_sha256", "precert_seq")):
         iss.loc[need, col] = [
