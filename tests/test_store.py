@@ -132,3 +132,15 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 5 and all(line.startswith("ca-incidents: error: ") for line in err)
     assert "Traceback" not in "\n".join(err)
+
+
+def test_memory_limit_sizes():
+    from analysis.errors import UsageError
+    from analysis.store.engine import parse_size
+
+    assert parse_size("2GB") == 2_000_000_000
+    assert parse_size("1.5GiB") == 3 * 2**29
+    assert parse_size("500 MB") == 500_000_000
+    for bad in ("lots", "2XB", "1MB"):  # not a size; unknown unit; under 64 MiB
+        with pytest.raises(UsageError):
+            parse_size(bad)

@@ -102,7 +102,7 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
         "--memory-limit",
         metavar="SIZE",
         default="2GB",
-        help="with --store: DuckDB's memory limit before it spills to disk (default 2GB)",
+        help="with --store: the memory budget (DuckDB gets three quarters and spills to disk beyond it; default 2GB)",
     )
 
 

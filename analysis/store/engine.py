@@ -14,6 +14,7 @@ import datetime as dt
 import heapq
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -79,8 +80,11 @@ class DuckDBEngine:
     ) -> None:
         import duckdb
 
+        # The limit is the process's budget: DuckDB gets three quarters, the rest is for Python and
+        # the Arrow results (measured: about 0.4 GB above DuckDB's own cap at 10M entries).
+        budget = parse_size(memory_limit)
         try:
-            self.con = duckdb.connect(config={"memory_limit": memory_limit})
+            self.con = duckdb.connect(config={"memory_limit": f"{max(budget * 3 // 4 // 2**20, 64)}MiB"})
         except duckdb.Error as exc:
             raise UsageError(f"memory limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
         if threads:
@@ -142,6 +146,22 @@ class DuckDBEngine:
             import shutil
 
             shutil.rmtree(self._own_temp, ignore_errors=True)
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS.update({"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40})
+
+
+def parse_size(text: str) -> int:
+    """ "2GB", "1.5 GiB", "500MB" -> bytes. Raises UsageError."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(text))
+    unit = m.group(2).upper() if m else None
+    if m is None or unit not in _UNITS:
+        raise UsageError(f"memory limit {text!r}: give a size such as 2GB, 1.5GiB or 500MB")
+    size = int(float(m.group(1)) * _UNITS[unit])
+    if size < 2**26:
+        raise UsageError(f"memory limit {text!r}: at least 64 MiB")
+    return size
 
 
 def _list(files: list[str]) -> str:
