@@ -133,6 +133,34 @@ def test_claimed_vs_data_by_hand():
     assert pd.isna(t.loc[7, "Data value"]) and t.loc[7, "Data figure"] == "no figure with this value"
 
 
+def test_claimed_vs_data_never_sets_certificates_against_keys():
+    # The demo report's "Eight certificates" beside 8 compromised keys: no certificate figure is 8,
+    # so the count has no figure; "9 keys" is set against the 8 compromised keys and disagrees.
+    report = {
+        "counts": [
+            {"measure": "certificates", "value": 8, "field": None, "sentence": "", "source_line": 13},
+            {"measure": "keys", "value": 9, "field": None, "sentence": "", "source_line": 14},
+            {"measure": "roots", "value": 2, "field": None, "sentence": "", "source_line": 15},
+        ]
+    }
+    summary = {
+        "issuances_with_compromised_keys": 41,
+        "violating_issuances": 33,
+        "revocation_delays": 31,
+        "remaining_valid": 3,
+        "compromised_keys": 8,
+        "reused_compromised_keys": 8,
+    }
+    t = app_data.claimed_vs_data(report, summary).set_index("Line")
+    assert t.loc[13, "Data figure"] == "no figure with this value" and pd.isna(t.loc[13, "Data value"])
+    assert (t.loc[14, "Data figure"], t.loc[14, "Data value"], bool(t.loc[14, "Agrees"])) == (
+        "Compromised keys",
+        8,
+        False,
+    )
+    assert t.loc[15, "Data figure"] == "not compared" and pd.isna(t.loc[15, "Agrees"])
+
+
 def test_empty_data_set_gives_empty_findings(cache):
     ds = app_data.create_dataset("empty")
     f = app_data.analyse(ds)

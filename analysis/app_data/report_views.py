@@ -29,51 +29,46 @@ def load_dataset_report(dataset: Dataset) -> tuple[dict | None, str | None, list
     return report, text, []
 
 
-# Which data figure a report's stated count is compared with, by measure and field wording.
-_CLAIM_FIGURES = {
-    "keys": ("compromised_keys", "Compromised keys"),
-    "remaining_valid": ("remaining_valid", "Remaining valid"),
+# The data figures' names on the page; which figure a stated count is set against is
+# drafting.compare_counts's rule (within the count's own measure), shared with report lint.
+_FIGURE_LABELS = {
+    "issuances_with_compromised_keys": "Certificates on compromised keys",
+    "violating_issuances": "Issued after compromise",
+    "revocation_delays": "Revoked late",
+    "remaining_valid": "Remaining valid",
+    "compromised_keys": "Compromised keys",
+    "reused_compromised_keys": "Reused compromised keys",
 }
 
 
 def claimed_vs_data(report: Mapping | None, summary: Mapping) -> pd.DataFrame:
-    """Each count the report's text states beside the data's figure it most likely means.
+    """Each count the report's text states beside the data's figure of the same measure.
 
-    Fields of the template are matched by meaning ("Total number of certificates" = certificates
-    on compromised keys; "remaining valid"); a count in free text is compared with the figures of
-    the same measure and matched when one equals it. A mismatch is a lead, not an error.
+    Template fields are compared with the figure they name; a count in running text with the
+    figure of its measure that equals it (a number of certificates is never set against a number
+    of keys). A mismatch is a lead, not an error.
     """
+    from ..drafting import compare_counts
+
     cols = ["Line", "Stated", "Data value", "Agrees", "Data figure", "Measure", "In the text"]
     rows = []
-    cert_figures = [
-        ("issuances_with_compromised_keys", "Certificates on compromised keys"),
-        ("violating_issuances", "Issued after compromise"),
-        ("revocation_delays", "Revoked late"),
-        ("remaining_valid", "Remaining valid"),
-    ]
-    for c in (report or {}).get("counts") or []:
-        measure, value, fld = c.get("measure"), c.get("value"), (c.get("field") or "")
-        if measure in _CLAIM_FIGURES:
-            key, label = _CLAIM_FIGURES[measure]
-        elif "total number of certificates" in fld.lower():
-            key, label = cert_figures[0]
-        elif measure == "certificates":
-            match = [(k, lbl) for k, lbl in cert_figures if summary.get(k) == value]
-            if not match and summary.get("compromised_keys") == value:
-                match = [("compromised_keys", "Compromised keys")]
-            key, label = match[0] if match else (None, "no figure with this value")
+    for m in compare_counts((report or {}).get("counts") or [], summary):
+        c, figure = m["count"], m["figure"]
+        if figure:
+            label = _FIGURE_LABELS.get(figure, figure)
+        elif c.get("measure") in ("certificates", "keys", "remaining_valid"):
+            label = "no figure with this value"
         else:
-            key, label = None, "not compared"
-        data_value = summary.get(key) if key else None
+            label = "not compared"
         rows.append(
             {
                 "Line": c.get("source_line"),
-                "Stated": value,
-                "Measure": measure,
+                "Stated": c.get("value"),
+                "Measure": c.get("measure"),
                 "In the text": c.get("sentence"),
                 "Data figure": label,
-                "Data value": data_value,
-                "Agrees": None if data_value is None else bool(data_value == value),
+                "Data value": m["data_value"],
+                "Agrees": m["agrees"],
             }
         )
     out = pd.DataFrame(rows, columns=cols)

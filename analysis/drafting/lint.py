@@ -293,7 +293,9 @@ def compare_counts(counts: Iterable[Mapping], data: Mapping) -> list[dict]:
     to one figure; a count in prose is matched to the figure of its measure that equals it.
 
     Returns `[{"count", "figure", "data_value", "agrees"}]`; `figure` None when the measure has
-    no figure in the data (precertificates, roots, CAs) or none equals the stated value."""
+    no figure in the data (precertificates, roots, CAs), or for a certificate count in prose that
+    no certificate figure equals; a key or remaining-valid count in prose that no figure equals is
+    set against its one figure (compromised keys, remaining valid) and disagrees."""
     out = []
     for c in counts:
         measure, value = c.get("measure"), c.get("value")
@@ -302,6 +304,10 @@ def compare_counts(counts: Iterable[Mapping], data: Mapping) -> list[dict]:
             figure: str | None = _DATA_KEY[measure][0]
         else:
             figure = next((f for f in figures if data.get(f) == value), None)
+            # Keys and remaining-valid counts have one figure they can mean, so an unequal one is
+            # a mismatch to show; a certificate count in prose may mean any subset, so it is not.
+            if figure is None and measure in _PROSE_FALLBACK:
+                figure = _PROSE_FALLBACK[measure]
         dv = data.get(figure) if figure else None
         out.append(
             {
@@ -313,6 +319,8 @@ def compare_counts(counts: Iterable[Mapping], data: Mapping) -> list[dict]:
         )
     return out
 
+
+_PROSE_FALLBACK = {"keys": "compromised_keys", "remaining_valid": "remaining_valid"}
 
 _DATA_KEY = {
     "certificates": ("issuances_with_compromised_keys", "certificates on compromised keys"),
