@@ -147,7 +147,10 @@ def floor_code(store_dir: Path, memory_limit: str, threads: int) -> str:
         import duckdb, json
         from analysis.store.layout import open_store
         files = open_store({str(store_dir)!r}).files("certs")
-        con = duckdb.connect(config={{"memory_limit": {memory_limit!r}, "threads": {threads}}})
+        from analysis.store.engine import parse_size
+        # The same DuckDB cap as `keyreuse --store` gives itself: three quarters of the budget.
+        cap = "%dMiB" % (parse_size({memory_limit!r}) * 3 // 4 // 2**20)
+        con = duckdb.connect(config={{"memory_limit": cap, "threads": {threads}}})
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
         import tempfile; con.execute("SET temp_directory = '%s'" % tempfile.mkdtemp())
