@@ -99,7 +99,8 @@ _LAZY = {
     "same_dn": "names",
     "RevocationData": "revocations",
     "load_crl_bytes": "revocations",
-    "load_revocations": "revocations",
+    # the public loader reads incident spreadsheets too, so it is the input layer's
+    "load_revocations": "inputs:load_revocation_files",
     "load_revocations_csv": "revocations",
     "validate_certificates": "schema",
     "validate_compromised_keys": "schema",
@@ -125,7 +126,8 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module, _, attr = _LAZY[name].partition(":")
+        return getattr(importlib.import_module(f".{module}", __name__), attr or name)
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")
 
 

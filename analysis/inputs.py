@@ -96,7 +96,7 @@ def load_keyreuse_inputs(
     rev_frames, crl_infos = [], []
     for kind, items in (("crl", crls), ("revocations", revocations)):
         for item in items:
-            data = load_revocations([item])
+            data = load_revocation_files([item])
             rev_frames.append(data.frame)
             crl_infos.extend(data.crls)
             problems.extend(data.problems)
@@ -115,3 +115,12 @@ def load_keyreuse_inputs(
     comp_frames = [f for f in comp_frames if len(f)]
     comp = pd.concat(comp_frames, ignore_index=True) if comp_frames else empty_compromised_keys()
     return KeyReuseInputs(certificates, rev, comp, problems, inputs)
+
+
+def load_revocation_files(paths: Iterable[PathLike]) -> RevocationData:
+    """CRLs, revocation CSVs and incident spreadsheets (xlsx, or CSV in a spreadsheet's own layout)
+    into one frame: spreadsheets go to analysis.sources.spreadsheets, the rest to the core
+    analysis.revocations, which never imports the sources."""
+    from .sources.spreadsheets import spreadsheet_revocations
+
+    return load_revocations(paths, reader=spreadsheet_revocations)

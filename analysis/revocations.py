@@ -14,7 +14,7 @@ import binascii
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -411,20 +411,26 @@ def parse_reason(value: object) -> int:
         raise ValueError(f"unknown CRL reason {text!r}") from None
 
 
-def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:
-    """CRL files (DER/PEM), revocation CSVs and incident spreadsheets (xlsx) into one frame."""
+def load_revocations(
+    paths: Iterable[str | os.PathLike], *, reader: Callable[[Path], RevocationData | None] | None = None
+) -> RevocationData:
+    """CRL files (DER/PEM) and revocation CSVs into one frame.
+
+    `reader` lets the caller take files of other formats (the input layer passes the incident-
+    spreadsheet loader, which this core module must not import): it is asked first for each file
+    and returns None for the files it leaves to this module.
+    """
     frames, crls, problems = [], [], []
     for p in paths:
         for f in input_files(p):
             try:
                 check_regular(f)
-                suffix = f.suffix.lower()
-                if suffix in (".xlsx", ".xlsm"):
-                    data = _load_spreadsheet_revocations(f)
-                elif suffix in (".csv", ".tsv"):
-                    data = _load_csv_any(f)
-                else:
-                    data = load_crl_bytes(read_input(f), str(f))
+                data = reader(f) if reader is not None else None
+                if data is None:
+                    if f.suffix.lower() in (".csv", ".tsv"):
+                        data = load_revocations_csv(f)
+                    else:
+                        data = load_crl_bytes(read_input(f), str(f))
             except InputError as exc:
                 problems.append(Problem(exc.input, exc.position, exc.reason))
                 continue
@@ -439,25 +445,13 @@ def load_revocations(paths: Iterable[str | os.PathLike]) -> RevocationData:
     return RevocationData(coerce_revocations(frame), crls, problems)
 
 
-def _load_csv_any(path: Path) -> RevocationData:
-    """Canonical CSV when its header says so; otherwise an incident spreadsheet exported as CSV."""
-    with open(path, "rb") as fh:  # a regular file: load_revocations checked
+def is_revocations_csv(path: Path) -> bool:
+    """True when the file's header names the canonical revocation CSV columns (issuer_dn,
+    revoked_at); other CSVs are incident spreadsheets exported as CSV."""
+    with open(path, "rb") as fh:
         head = decode_text(fh.read(4096)).splitlines()[:1]
     cols = {c.strip().lower() for c in head[0].split(",")} if head else set()
-    if {"issuer_dn", "revoked_at"} <= cols:
-        return load_revocations_csv(path)
-    return _load_spreadsheet_revocations(path)
-
-
-def _load_spreadsheet_revocations(path: Path) -> RevocationData:
-    try:
-        from .sources.spreadsheets import load_spreadsheet
-    except ImportError:  # pragma: no cover - only while the spreadsheet loader is missing
-        return RevocationData(
-            empty_revocations(), [], [Problem(str(path), None, "spreadsheets not supported")]
-        )
-    result = load_spreadsheet(path, kind="revocations")
-    return RevocationData(coerce_revocations(result.revocations), [], list(result.problems))
+    return {"issuer_dn", "revoked_at"} <= cols
 
 
 def effective_revocations(

@@ -139,3 +139,44 @@ def test_effective_revocation_prefers_key_compromise():
     assert eff.set_index("serial").loc["2", "reason"] == "keyCompromise"
     # holds and removeFromCRL are not revocations
     assert not {"7", "8"} & set(eff["serial"])
+
+
+def _spreadsheet_inputs(tmp_path):
+    """A CSV in an incident spreadsheet's layout and an xlsx with one revocation each."""
+    import openpyxl
+
+    sheet_csv = tmp_path / "incident.csv"
+    sheet_csv.write_text(
+        "Serial Number,Issuer,Revocation Date,Revocation Reason\n"
+        "0A:0B,CN=Sheet CA,2021-03-04 05:06:07,keyCompromise\n"
+    )
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Serial Number", "Issuer", "Revocation Date", "Revocation Reason"])
+    ws.append(["1F", "CN=Sheet CA", "2022-01-02 00:00:00", "superseded"])
+    xlsx = tmp_path / "incident.xlsx"
+    wb.save(xlsx)
+    return sheet_csv, xlsx
+
+
+def test_the_public_loader_routes_spreadsheets_to_the_spreadsheet_loader(tmp_path):
+    import analysis
+
+    sheet_csv, xlsx = _spreadsheet_inputs(tmp_path)
+    d = analysis.load_revocations([sheet_csv, xlsx, CRLS / "keycompromise-one-entry.crl"])
+    sheets = d.frame[d.frame["issuer_dn"] == "CN=Sheet CA"]
+    # serial 0A:0B -> hex a0b; 1F -> 1f; no zone stated anywhere, so the times are read as UTC
+    assert sorted(zip(sheets["serial"], sheets["reason"], sheets["revoked_at"], strict=True)) == [
+        ("1f", "superseded", pd.Timestamp("2022-01-02T00:00:00Z")),
+        ("a0b", "keyCompromise", pd.Timestamp("2021-03-04T05:06:07Z")),
+    ]
+    assert len(d.frame) == 3 and len(d.crls) == 1  # and the CRL's one entry beside them
+
+
+def test_the_core_loader_reads_only_crls_and_canonical_csv(tmp_path):
+    sheet_csv, xlsx = _spreadsheet_inputs(tmp_path)
+    d = load_revocations([sheet_csv, xlsx])
+    assert d.frame.empty
+    assert [(p.input, p.position) for p in d.problems][0] == (str(sheet_csv), "line 1")
+    assert "missing columns" in d.problems[0].reason
+    assert d.problems[1].input == str(xlsx) and len(d.problems) == 2

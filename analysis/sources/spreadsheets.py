@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import InputError, Problem, UsageError
 from ..formats import UTC, format_serial, parse_serial, parse_zone
 from ..names import NameParseError, common_name, parse_dn, to_rfc4514
-from ..revocations import EMPTY_REASON_MARKS
+from ..revocations import EMPTY_REASON_MARKS, RevocationData, is_revocations_csv
 from ..revocations import parse_reason_name as parse_reason
 from ..safety import csv_records, decode_text, read_input
 from ..schema import (
@@ -44,6 +44,7 @@ __all__ = [
     "load_spreadsheet",
     "match_header",
     "parse_reason",
+    "spreadsheet_revocations",
 ]
 
 KINDS = ("auto", "certificates", "revocations")
@@ -1325,3 +1326,14 @@ def load_spreadsheet(
 def _with_precert(df: pd.DataFrame) -> pd.DataFrame:
     df["precert_sha256"] = pd.Series([], dtype="string")
     return df
+
+
+def spreadsheet_revocations(path: Path) -> RevocationData | None:
+    """The revocations of an incident spreadsheet (xlsx, or a CSV without the canonical revocation
+    header); None for any other file, which `analysis.revocations.load_revocations` reads itself.
+    Passed to it as `reader` by the input layer (analysis.inputs.load_revocation_files)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm") and not (suffix in (".csv", ".tsv") and not is_revocations_csv(path)):
+        return None
+    result = load_spreadsheet(path, kind="revocations")
+    return RevocationData(coerce_revocations(result.revocations), [], list(result.problems))

@@ -308,9 +308,9 @@ def _issuer_key_or_none(name: object) -> str | None:
 
 
 def _ingest_revocations(store: Store, item: str, record: dict, *, names: bool, progress: bool | None) -> None:
-    from ..revocations import load_revocations
+    from ..inputs import load_revocation_files
 
-    data = load_revocations([item])
+    data = load_revocation_files([item])
     record.update(
         problems=_problem_dicts(data.problems),
         crls=[{"issuer_dn": c.issuer_dn, "indirect_issuers": list(c.indirect_issuers)} for c in data.crls],
