@@ -169,7 +169,7 @@ def duckdb_code(store_dir: Path, memory_limit: str, threads: int) -> str:
         import io, json
         from analysis.store import find_key_reuse_store
         from analysis.commands.keyreuse import write_violations_csv
-        f = find_key_reuse_store({str(store_dir)!r}, as_of={AS_OF!r}, memory_limit={memory_limit!r})
+        f = find_key_reuse_store({str(store_dir)!r}, as_of={AS_OF!r}, memory_limit={memory_limit!r}, threads={threads})
         f.keys_in_dict = "compromised"
         buf = io.StringIO(); write_violations_csv(f, buf); f.close()
         print(json.dumps(f.summary))

@@ -191,11 +191,14 @@ def make_engine(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     spark_master: str | None = None,
     spark=None,
+    threads: int | None = None,
 ):
     """An engine by name: "duckdb" (this machine) or "spark" (local[2] or `spark_master`)."""
     if engine == "duckdb":
         try:
-            return DuckDBEngine(memory_limit=memory_limit, temp_dir=os.environ.get("CA_INCIDENTS_SPILL"))
+            return DuckDBEngine(
+                memory_limit=memory_limit, threads=threads, temp_dir=os.environ.get("CA_INCIDENTS_SPILL")
+            )
         except ImportError as exc:
             raise UsageError(f"--engine duckdb needs the duckdb package ({exc})") from None
     if engine == "spark":
@@ -277,6 +280,7 @@ def find_key_reuse_store(
     spark_master: str | None = None,
     spark=None,
     all_keys: bool = False,
+    threads: int | None = None,
 ) -> StoreFindings:
     """design.md's key-reuse rules over a store, with DuckDB (default) or Spark.
 
@@ -290,7 +294,9 @@ def find_key_reuse_store(
     now = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
     now = (now.tz_localize("UTC") if now.tzinfo is None else now).tz_convert("UTC")
     now_us = int(now.value) // 1000  # .value is nanoseconds whatever the unit
-    eng = make_engine(engine, memory_limit=memory_limit, spark_master=spark_master, spark=spark)
+    eng = make_engine(
+        engine, memory_limit=memory_limit, spark_master=spark_master, spark=spark, threads=threads
+    )
     try:
         findings = _analyse(st, eng, scope, now, now_us, all_keys)
     except BaseException:
