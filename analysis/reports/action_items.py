@@ -183,7 +183,8 @@ def _merge_tables(
             for k in ("kind", "root_cause", "evaluation", "due", "_id"):
                 if new[k] is None:
                     new[k] = old[k]
-            new["history"] = old["history"] + [_history_entry(new, date, matched)]
+            new["history"] = old["history"]  # appended in place: a thousand updates stay linear
+            new["history"].append(_history_entry(new, date, matched))
             if new["status"] is None:
                 new["status"] = old["status"]  # a row without a status does not erase the last one
             new["item"] = old["item"] if len(old["item"]) > len(new["item"]) else new["item"]
