@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+# The 3.x template's sections are the parser's canonical section list (one definition).
+from ..vocabulary import SECTIONS as SECTIONS
+
 ERA = "v3"
 GUIDELINE = "CCADB Incident Reporting Guidelines 3.x"
 IN_FORCE_FROM = dt.date(2025, 3, 1)
-SECTIONS = (
-    "Summary",
-    "Impact",
-    "Timeline",
-    "Related Incidents",
-    "Root Cause Analysis",
-    "Lessons Learned",
-    "Action Items",
-    "Appendix",
-)
 # Template fields, matched by the start of the label.
 REQUIRED_FIELDS: dict[str, list[tuple[str, str]]] = {
     "Summary": [
