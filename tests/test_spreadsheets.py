@@ -1,4 +1,4 @@
-"""Incident spreadsheets (analysis/sources/spreadsheets.py).
+"""Incident spreadsheets (analysis/sources/spreadsheets/).
 
 Every fixture is built here, in tmp_path, with openpyxl or plain text; every expected value below was
 worked out by hand from the fixture (times converted from the stated zone to UTC by hand).
