@@ -491,15 +491,7 @@ def find_key_reuse(
     ).astype(bool)
     iss["crtsh_url"] = _crtsh_urls(iss)
 
-    violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
-    violations = violations.assign(
-        compromised_at=violations["violation_compromised_at"],
-        compromise_source=violations["violation_source"],
-    )
-    delays = iss[iss["revocation_delay"]].sort_values(["spki_sha256", "delay_reference"], kind="stable")
-    delays = delays.assign(compromised_at=delays["delay_reference"])
-
-    keys = _keys_table(iss)
+    violations, delays, keys = _finding_tables(iss)
     comp_keys = int(iss.loc[iss["key_compromised"], "spki_sha256"].nunique())
     summary = {
         "certificate_entries": int(len(certs)),
@@ -558,6 +550,19 @@ def _crtsh_urls(iss: pd.DataFrame) -> pd.Series:
     sha = iss["cert_sha256"].fillna(iss["precert_sha256"])
     by_sha = "https://crt.sh/?sha256=" + sha.astype("string")
     return by_id.fillna(by_sha)
+
+
+def _finding_tables(iss: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(violations, revocation delays, keys) from the judged issuances, in output order; shared by
+    the pandas path and the store engines so the findings' shape is defined once."""
+    violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
+    violations = violations.assign(
+        compromised_at=violations["violation_compromised_at"],
+        compromise_source=violations["violation_source"],
+    )
+    delays = iss[iss["revocation_delay"]].sort_values(["spki_sha256", "delay_reference"], kind="stable")
+    delays = delays.assign(compromised_at=delays["delay_reference"])
+    return violations, delays, _keys_table(iss)
 
 
 def _keys_table(iss: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from ..keyreuse import (
     KEY_FIELDS,
     Findings,
     _crtsh_urls,
-    _keys_table,
+    _finding_tables,
     _py,
 )
 from ..names import NameParseError, dn_key, match_issuer
@@ -375,14 +375,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
     listed = _frame(eng.table(rules.LISTED_KEYS))["spki_sha256"].dropna()
     listed_without = sorted(set(listed) - candidates)
 
-    violations = iss[iss["violation"]].sort_values(["spki_sha256", "issued_at"], kind="stable")
-    violations = violations.assign(
-        compromised_at=violations["violation_compromised_at"],
-        compromise_source=violations["violation_source"],
-    )
-    delays = iss[iss["revocation_delay"]].sort_values(["spki_sha256", "delay_reference"], kind="stable")
-    delays = delays.assign(compromised_at=delays["delay_reference"])
-    keys = _keys_table(iss)
+    violations, delays, keys = _finding_tables(iss)
 
     summary = {
         "certificate_entries": int(issuers["entries"].sum()) if len(issuers) else 0,
