@@ -512,10 +512,7 @@ def find_key_reuse(
             "--scope issuer: only compromise known to the same issuer (its own keyCompromise revocation) counts."
         )
     if iss["compromise_undated"].any():
-        notes.append(
-            "Keys listed without a date count as compromised before any issuance: every issuance on them is a "
-            "violation, and revocation delays for their other certificates cannot be judged."
-        )
+        notes.append(UNDATED_NOTE)
     notes.extend(_coverage_notes(iss, rev, covered_issuers))
     notes.append(f"remaining_valid is as of {format_time(now)}.")
     return Findings(
@@ -550,6 +547,12 @@ def _crtsh_urls(iss: pd.DataFrame) -> pd.Series:
     sha = iss["cert_sha256"].fillna(iss["precert_sha256"])
     by_sha = "https://crt.sh/?sha256=" + sha.astype("string")
     return by_id.fillna(by_sha)
+
+
+UNDATED_NOTE = (
+    "Keys listed without a date count as compromised before any issuance: every issuance on them is a "
+    "violation, and revocation delays for their other certificates cannot be judged."
+)
 
 
 def _finding_tables(iss: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -28,6 +28,7 @@ from ..keyreuse import (
     BACKDATING_NOTE,
     CAVEAT,
     KEY_FIELDS,
+    UNDATED_NOTE,
     Findings,
     _crtsh_urls,
     _finding_tables,
@@ -395,10 +396,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
             "--scope issuer: only compromise known to the same issuer (its own keyCompromise revocation) counts."
         )
     if len(iss) and iss["compromise_undated"].any():
-        notes.append(
-            "Keys listed without a date count as compromised before any issuance: every issuance on them is a "
-            "violation, and revocation delays for their other certificates cannot be judged."
-        )
+        notes.append(UNDATED_NOTE)
     notes.extend(_coverage_notes(st, eng, issuers))
     notes.append(f"remaining_valid is as of {format_time(now)}.")
 
