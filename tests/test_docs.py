@@ -28,6 +28,7 @@ SHARED = {
     "--deadline",
     "--offline",
     "--refresh",
+    "--allow-private-hosts",
 }
 KEYREUSE_INPUTS = "[keyreuse inputs]"
 

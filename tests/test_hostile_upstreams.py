@@ -402,3 +402,71 @@ def test_links_planted_in_out_folders_are_not_followed(upstream, tmp_path, capsy
     assert main([*argv, "--cache-dir", str(tmp_path / "c")]) == 2
     assert "would leave the output folder" in capsys.readouterr().err
     assert list(outside.iterdir()) == []
+
+
+# --- data may not steer a download into the machine's own network --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "blocked"),
+    [
+        ("127.0.0.1", "127.0.0.1"),  # loopback
+        ("10.20.30.40", "10.20.30.40"),  # RFC 1918
+        ("169.254.169.254", "169.254.169.254"),  # link-local: cloud metadata
+        ("100.64.1.1", "100.64.1.1"),  # shared address space (carrier NAT)
+        ("::ffff:127.0.0.1", "127.0.0.1"),  # loopback written as IPv4-mapped IPv6
+        ("[::1]", "::1"),  # a bracketed IPv6 literal, as in a URL
+        ("224.0.0.251", "224.0.0.251"),  # multicast is not a server
+        ("8.8.8.8", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_blocked_address_by_kind(address, blocked):
+    from analysis.sources import transport
+
+    assert transport.blocked_address(address) == blocked
+
+
+def _pretend_public(monkeypatch, host: str) -> None:
+    """The resolver says `host` is a public address (the fake servers all live on 127.0.0.1); every
+    other name resolves as usual."""
+    from analysis.sources import transport
+
+    real = transport.resolve
+    monkeypatch.setattr(transport, "resolve", lambda h: ["8.8.8.8"] if h == host else real(h))
+
+
+def test_redirect_from_a_public_host_to_a_private_one_is_refused(upstream, tmp_path, monkeypatch):
+    from analysis.sources import crls
+
+    _pretend_public(monkeypatch, "127.0.0.1")
+    session = make_session(upstream, tmp_path)
+    with pytest.raises(UpstreamError) as err:
+        crls.fetch_crl(session, f"{upstream.crl_url}/crl/to-localhost.crl")
+    # One request (the redirect itself); good.crl on "localhost" was never asked for.
+    assert [r.path for r in upstream.requests if r.role == "crl"] == ["/crl/to-localhost.crl"]
+    assert "localhost" in str(err.value) and "not a public address" in str(err.value)
+    assert "retr" not in str(err.value)  # a refusal is not retried
+
+
+def test_allow_private_follows_the_redirect(upstream, tmp_path, monkeypatch):
+    from analysis.sources import crls
+
+    _pretend_public(monkeypatch, "127.0.0.1")
+    session = make_session(upstream, tmp_path, allow_private=True)
+    data = crls.fetch_crl(session, f"{upstream.crl_url}/crl/to-localhost.crl")
+    assert data == upstream.crls["good.crl"]
+
+
+def test_a_url_taken_from_data_must_be_public_but_a_given_one_need_not(upstream, tmp_path):
+    from analysis.sources import crls
+
+    session = make_session(upstream, tmp_path)
+    url = f"{upstream.crl_url}/crl/good.crl"
+    with pytest.raises(UpstreamError, match="not a public address"):
+        crls.fetch_crl(session, url, untrusted=True)
+    assert upstream.count("crl") == 0
+    # The same URL given by the user (a mirror on this machine) is fetched, and a redirect between
+    # two private hosts is no crossing into the private network.
+    assert crls.fetch_crl(session, url) == upstream.crls["good.crl"]
+    assert crls.fetch_crl(session, f"{upstream.crl_url}/crl/to-localhost.crl") == upstream.crls["good.crl"]

@@ -11,6 +11,7 @@ import os
 import pytest
 
 from analysis import __version__
+from analysis.commands.common import session_from_args
 from analysis.errors import OfflineMiss, UpstreamError
 from analysis.sources.http import (
     DAY,
@@ -19,7 +20,6 @@ from analysis.sources.http import (
     expect_json,
     parse_retry_after,
     redact_url,
-    session_from_args,
 )
 
 try:

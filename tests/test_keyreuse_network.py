@@ -66,8 +66,29 @@ def test_crtsh_spki_with_crl_url(upstream, tmp_path, capsys):
     assert {i["kind"] for i in d["inputs"]} == {"crtsh-spki", "crl"}
 
 
-def test_crl_from_certs_and_second_run_is_cached(upstream, tmp_path, capsys):
+def test_crl_from_certs_on_a_private_address_is_refused_and_the_rest_goes_on(upstream, tmp_path, capsys):
+    # The fixture certificates' CRL Distribution Points name the CRL host on 127.0.0.1: a URL read
+    # from a certificate may not reach the machine's own network unless --allow-private-hosts.
     argv = ["keyreuse", "--crtsh-spki", SPKI_REUSED, "--crl-from-certs", *args(upstream, tmp_path)]
+    status, d, err = run(capsys, argv)
+    assert status == 3
+    assert upstream.count("crl") == 0  # nothing was sent to the CRL host
+    refused = [e for e in d["errors"] if "not a public address" in e["reason"]]
+    assert refused and all(upstream.crl_url in e["input"] for e in refused)
+    assert "127.0.0.1" in err and "--allow-private-hosts" in err
+    # The certificates still count; without the CRL no key is known to be compromised.
+    assert d["summary"]["certificate_entries"] == 3 and d["summary"]["compromised_keys"] == 0
+
+
+def test_crl_from_certs_and_second_run_is_cached(upstream, tmp_path, capsys):
+    argv = [
+        "keyreuse",
+        "--crtsh-spki",
+        SPKI_REUSED,
+        "--crl-from-certs",
+        "--allow-private-hosts",
+        *args(upstream, tmp_path),
+    ]
     status, d, _ = run(capsys, argv)
     assert status == 0 and d["summary"]["violating_issuances"] == 2
     before = len(upstream.requests)

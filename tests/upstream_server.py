@@ -43,6 +43,8 @@ Bugzilla ``/rest/bug/<BUG_REDIRECT_AWAY>`` redirects (302) to the same path on t
     its own origin; component ``Endless`` answers one new bug per page forever, ``Repeat`` the
     same page forever; ``/rest/bug/<BUG_EVIL>`` has attachments whose ids and names try to leave
     the output folder; component ``Odd ids`` has a bug whose id is ``"abc"``.
+CRL host ``/crl/to-localhost.crl`` redirects (302) to ``good.crl`` on ``localhost`` (the same
+    server by another name, for the private-address rule on redirects).
 The "elsewhere" server answers any path with an empty bug list and records the headers it got.
 
 `Upstream.requests` records every request (role, path, query, headers); `count()` filters it.
@@ -795,6 +797,9 @@ class Upstream:
             h.send(200, self.crls[name], ctype)
         elif name == "html.crl":
             h.send(200, b"<html><body>Please log in</body></html>", "text/html")
+        elif name == "to-localhost.crl":  # a redirect to the same server named as "localhost"
+            port = self.crl_url.rsplit(":", 1)[1]
+            h.send(302, b"", "text/plain", {"Location": f"http://localhost:{port}/crl/good.crl"})
         else:
             h.send(404, b"<html><body>Not Found</body></html>", "text/html")
 

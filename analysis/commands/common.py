@@ -66,6 +66,12 @@ def add_shared_options(
     )
     g.add_argument("--offline", action="store_true", help="answer from the cache only")
     g.add_argument("--refresh", action="store_true", help="ignore the cache")
+    g.add_argument(
+        "--allow-private-hosts",
+        action="store_true",
+        help="let URLs taken from data (CRL Distribution Points) and redirects reach loopback, "
+        "private and link-local addresses (off by default)",
+    )
 
 
 def mark_repeatable(parser: argparse.ArgumentParser) -> None:
@@ -98,3 +104,39 @@ def report_problems(problems: Iterable[Problem]) -> None:
 def print_json(obj: object) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
+
+
+def session_from_args(args: argparse.Namespace, **overrides):
+    """The HTTP Session the shared options ask for (--crtsh-url, --bugzilla-url, --cache-dir,
+    --deadline, --offline, --refresh, --allow-private-hosts); the pwnedkeys base URL comes from env
+    PWNEDKEYS_URL, a deadline from env CA_INCIDENTS_DEADLINE when --deadline is not given."""
+    from ..errors import UsageError
+    from ..sources.http import Session
+
+    offline = bool(getattr(args, "offline", False))
+    refresh = bool(getattr(args, "refresh", False))
+    if offline and refresh:
+        raise UsageError("--offline and --refresh exclude each other")
+    urls = {
+        "crtsh": getattr(args, "crtsh_url", None) or os.environ.get("CRTSH_URL"),
+        "bugzilla": getattr(args, "bugzilla_url", None) or os.environ.get("BUGZILLA_URL"),
+        "pwnedkeys": getattr(args, "pwnedkeys_url", None) or os.environ.get("PWNEDKEYS_URL"),
+    }
+    deadline = getattr(args, "deadline", None)
+    if deadline is None and os.environ.get("CA_INCIDENTS_DEADLINE"):
+        try:
+            deadline = float(os.environ["CA_INCIDENTS_DEADLINE"])
+        except ValueError:
+            deadline = None
+        if deadline is not None and not deadline > 0:
+            deadline = None
+    kwargs = dict(
+        deadline=deadline,
+        cache_dir=getattr(args, "cache_dir", None) or os.environ.get("CA_INCIDENTS_CACHE"),
+        offline=offline,
+        refresh=refresh,
+        urls={k: v for k, v in urls.items() if v},
+        allow_private=bool(getattr(args, "allow_private_hosts", False)),
+    )
+    kwargs.update(overrides)
+    return Session(**kwargs)

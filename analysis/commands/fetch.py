@@ -17,17 +17,17 @@ import sys
 
 from ..errors import Problem, UpstreamError, UsageError
 from ..safety import csv_writer
-from .common import add_format, add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems, session_from_args
 
 
 def _imports() -> None:
     """pandas and the HTTP clients, imported when a fetch runs (so `--help` starts fast)."""
-    global pd, bugzilla, crtsh, format_time, UpstreamProblem, has_upstream_failure, session_from_args
+    global pd, bugzilla, crtsh, format_time, UpstreamProblem, has_upstream_failure
     import pandas as pd
 
     from ..formats import format_time
     from ..sources import bugzilla, crtsh
-    from ..sources.http import UpstreamProblem, has_upstream_failure, session_from_args
+    from ..sources.http import UpstreamProblem, has_upstream_failure
 
 
 EXIT_OK, EXIT_USAGE, EXIT_UPSTREAM = 0, 2, 3

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from .common import add_format, add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems, session_from_args
 
 if TYPE_CHECKING:
     from ..keyreuse import Findings
@@ -106,6 +106,10 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _is_url(text: object) -> bool:
+    return str(text).startswith(("http://", "https://"))
+
+
 def has_network_inputs(args: argparse.Namespace) -> bool:
     return bool(
         args.crtsh_spki
@@ -113,7 +117,7 @@ def has_network_inputs(args: argparse.Namespace) -> bool:
         or args.pwnedkeys
         or args.crl_list
         or args.crl_from_certs
-        or any(str(c).startswith(("http://", "https://")) for c in args.crl)
+        or any(_is_url(c) for c in args.crl)
     )
 
 
@@ -128,7 +132,7 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
     certs, crls, revs, comp = list(args.certs), [], list(args.revocations), list(args.compromised)
     urls = []
     for c in args.crl:
-        (urls if str(c).startswith(("http://", "https://")) else crls).append(c)
+        (urls if _is_url(c) else crls).append(c)
     as_of = args.as_of
     if args.demo:
         d = demo_paths()
@@ -157,7 +161,16 @@ def analyse_from_args(args: argparse.Namespace, *, names: bool = False) -> tuple
             from ..sources import keyreuse_inputs as net
         except ImportError as exc:
             raise UsageError(f"network inputs are not available in this build ({exc})") from exc
-        inputs, upstream_failed = net.add_network_inputs(inputs, args, crl_urls=urls)
+        wanted = net.NetworkInputs(
+            crtsh_spkis=tuple(args.crtsh_spki or ()),
+            crl_urls=tuple(urls),
+            crl_lists=tuple(args.crl_list or ()),
+            crl_from_certs=bool(args.crl_from_certs),
+            crtsh_revocations=bool(args.crtsh_revocations),
+            crtsh_db=getattr(args, "crtsh_db", None),
+            pwnedkeys=bool(args.pwnedkeys),
+        )
+        inputs, upstream_failed = net.add_network_inputs(inputs, session_from_args(args), wanted)
     if inputs.certificates.empty:
         report_problems(inputs.problems)
         if upstream_failed:

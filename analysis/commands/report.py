@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .common import add_format, add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems, session_from_args
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
 SCHEMA_VERSION = 1
@@ -82,7 +82,6 @@ def load_report_from_args(
     if args.bug is not None:
         try:
             from ..sources import bugzilla
-            from ..sources.http import session_from_args
         except ImportError as exc:
             raise UsageError(
                 f"--bug needs the Bugzilla loader (analysis.sources.bugzilla), not available: {exc}"

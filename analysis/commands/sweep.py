@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .common import add_format, add_shared_options, print_json, report_problems
+from .common import add_format, add_shared_options, print_json, report_problems, session_from_args
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_UPSTREAM = 0, 1, 2, 3
 
@@ -117,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
             from ..sources.sweep_http import sweep_http
         except ImportError as exc:
             raise UsageError("--via http is not available in this build; use --via db") from exc
-        from ..sources.http import session_from_args
-
         result = sweep_http(
             session_from_args(args),
             args.crl_list,

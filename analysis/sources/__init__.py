@@ -7,6 +7,6 @@ a problem that is an `UpstreamProblem` means an upstream failed (exit status 3).
 
 from __future__ import annotations
 
-from .http import Session, UpstreamProblem, has_upstream_failure, session_from_args
+from .http import Session, UpstreamProblem, has_upstream_failure
 
-__all__ = ["Session", "UpstreamProblem", "has_upstream_failure", "session_from_args"]
+__all__ = ["Session", "UpstreamProblem", "has_upstream_failure"]

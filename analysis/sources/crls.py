@@ -49,8 +49,11 @@ def _next_update(answer: Answer) -> float | None:
     return None if nu is None else nu.timestamp()
 
 
-def fetch_crl(session: Session, url: str) -> bytes:
+def fetch_crl(session: Session, url: str, *, untrusted: bool = False) -> bytes:
     """The CRL (DER or PEM bytes, as served) at `url`, cached until its nextUpdate.
+
+    `untrusted=True` for a URL taken from a certificate: it is fetched from public addresses only
+    (see `Session.get`).
 
     Raises UpstreamError (and OfflineMiss with --offline) when it cannot be had, ValueError for a
     URL that is not http(s) (LDAP CRLs are not fetched).
@@ -58,7 +61,9 @@ def fetch_crl(session: Session, url: str) -> bytes:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"unsupported URL scheme {scheme or '(none)'!r} (only http and https)")
-    return session.get(url, kind="crl", validate=_expect_crl, expires=_next_update).content
+    return session.get(
+        url, kind="crl", validate=_expect_crl, expires=_next_update, untrusted=untrusted
+    ).content
 
 
 def fetch_crls(

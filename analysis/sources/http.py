@@ -11,6 +11,10 @@ Everything in `analysis/sources/` fetches through `Session.get`, which
 - follows redirects itself: a credential header (``X-BUGZILLA-API-KEY``, Authorization, Cookie)
   goes only to the origin it was given for; a redirect to another scheme, host or port drops it
   and says so on stderr;
+- never lets data steer it into the machine's own network: a URL taken from data (``untrusted=True``,
+  e.g. a certificate's CRL Distribution Point) must resolve to public addresses only, and a
+  redirect from a public host may not lead to a loopback, private or link-local one (cloud metadata
+  at 169.254.169.254 included), unless the session was made with ``allow_private=True``;
 - retries connection errors, timeouts, truncated or malformed bodies, HTTP 429 and 5xx with
   exponential backoff and jitter, honouring ``Retry-After`` (up to ``max_retry_after`` seconds);
 - waits for a per-host token bucket before each real request (crt.sh 60 a minute with a burst of 5,
@@ -29,7 +33,6 @@ Every failure after retries is one `UpstreamError(url, status, snippet, reason)`
 
 from __future__ import annotations
 
-import argparse
 import email.utils
 import hashlib
 import json
@@ -335,11 +338,13 @@ class Session:
         jitter: Callable[[], float] = random.random,
         http: requests.Session | None = None,
         warn: Callable[[str], None] | None = None,
+        allow_private: bool = False,
     ) -> None:
         if offline and refresh:
             raise ValueError("--offline and --refresh exclude each other")
         self.offline = offline
         self.refresh = refresh
+        self.allow_private = allow_private
         self.cache = Cache(cache_dir if cache_dir else default_cache_dir()) if use_cache else None
         if offline and self.cache is None:
             raise ValueError("offline mode needs a cache")
@@ -400,6 +405,7 @@ class Session:
         validate: Callable[[Answer], None] | None = None,
         expires: Callable[[Answer], float | None] | None = None,
         revalidate: bool = False,
+        untrusted: bool = False,
     ) -> Answer:
         """GET `url` through the cache, the rate limiter and the retry policy.
 
@@ -407,6 +413,7 @@ class Session:
         `InvalidAnswer` for a body that is not what this URL returns; `expires` gives a CRL's
         nextUpdate (epoch seconds) to keep it that long. Only answers that pass are cached;
         `revalidate=True` also runs `validate` on a cache hit and fetches anew when it fails.
+        `untrusted=True` marks a URL taken from data: it is fetched only from public addresses.
         """
         full = requests.Request("GET", url, params=params).prepare().url or url
         shown = redact_url(full)
@@ -424,7 +431,7 @@ class Session:
         if self.offline:
             raise OfflineMiss(shown)
         cap = self.max_bytes.get(kind, OTHER_MAX_BYTES)
-        answer = self._fetch(full, shown, headers or {}, ok_statuses, validate, cap)
+        answer = self._fetch(full, shown, headers or {}, ok_statuses, validate, cap, untrusted)
         if self.cache is not None:
             expires_at: float | None
             expires_at = expires(answer) if expires is not None else None
@@ -437,7 +444,9 @@ class Session:
     def _delay(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * (2**attempt)) * (0.5 + self.jitter())
 
-    def _fetch(self, full, shown, headers, ok_statuses, validate, cap: int) -> Answer:
+    def _fetch(
+        self, full, shown, headers, ok_statuses, validate, cap: int, untrusted: bool = False
+    ) -> Answer:
         host = urlsplit(full).netloc
         status: int | None = None
         snippet = reason = ""
@@ -461,7 +470,9 @@ class Session:
             attempts += 1
             started = time.monotonic()
             try:
-                status, why, resp_headers, content = self._exchange(full, shown, headers, started, spent, cap)
+                status, why, resp_headers, content = self._exchange(
+                    full, shown, headers, started, spent, cap, untrusted
+                )
             except transport.Deadline as exc:
                 raise UpstreamError(shown, None, reason=str(exc)) from None
             except transport.TooBig as exc:
@@ -513,7 +524,14 @@ class Session:
         raise UpstreamError(shown, status, snippet, reason)
 
     def _exchange(
-        self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
+        self,
+        url: str,
+        shown: str,
+        headers: Mapping[str, str],
+        started: float,
+        spent: float,
+        cap: int,
+        untrusted: bool = False,
     ) -> tuple[int, str, Mapping[str, str], bytes]:
         """One attempt: the request, its redirects and the body, within what is left of the
         deadline. Returns (status, reason phrase, headers, decoded body).
@@ -527,7 +545,7 @@ class Session:
         timer.daemon = True
         timer.start()
         try:
-            return self._exchange_once(url, shown, headers, started, spent, cap)
+            return self._exchange_once(url, shown, headers, started, spent, cap, untrusted)
         except (transport.Deadline, transport.TooBig, transport.Unusable):
             raise
         except Exception:
@@ -538,10 +556,30 @@ class Session:
             timer.cancel()
             transport.TRACK.slot = None
 
+    def _refuse_private(self, url: str, why: str) -> None:
+        host = urlsplit(url).hostname or ""
+        bad = transport.blocked_address(host)
+        if bad is not None:
+            raise transport.Unusable(
+                f"refused: {redact_url(url)} is at {bad}, not a public address ({why}; "
+                "--allow-private-hosts fetches it anyway)"
+            )
+
     def _exchange_once(
-        self, url: str, shown: str, headers: Mapping[str, str], started: float, spent: float, cap: int
+        self,
+        url: str,
+        shown: str,
+        headers: Mapping[str, str],
+        started: float,
+        spent: float,
+        cap: int,
+        untrusted: bool = False,
     ) -> tuple[int, str, Mapping[str, str], bytes]:
         origin = transport.origin_of(url)
+        guard = untrusted and not self.allow_private
+        if guard:
+            self._refuse_private(url, "a URL taken from data")
+        public_start: bool | None = None  # judged at the first redirect only
         sent = dict(headers)
         sent["Accept-Encoding"] = "gzip, deflate"  # what transport.Inflater decodes
         for _hop in range(MAX_REDIRECTS + 1):
@@ -554,6 +592,11 @@ class Session:
             try:
                 if resp.is_redirect:
                     target = urljoin(url, resp.headers["Location"])
+                    if not self.allow_private:
+                        if public_start is None:
+                            public_start = guard or transport.blocked_address(origin[1]) is None
+                        if public_start:
+                            self._refuse_private(target, f"a redirect from {shown}")
                     if transport.origin_of(target) != origin:
                         dropped = sorted(k for k in sent if k.lower() in SECRET_HEADERS)
                         if dropped:
@@ -639,37 +682,3 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 # --- from the command line ----------------------------------------------------------------------
-
-
-def session_from_args(args: argparse.Namespace, **overrides) -> Session:
-    """A Session from the shared options (--crtsh-url, --bugzilla-url, --cache-dir, --deadline,
-    --offline, --refresh); the pwnedkeys base URL comes from env PWNEDKEYS_URL, a deadline from
-    env CA_INCIDENTS_DEADLINE when --deadline is not given."""
-    offline = bool(getattr(args, "offline", False))
-    refresh = bool(getattr(args, "refresh", False))
-    if offline and refresh:
-        from ..errors import UsageError
-
-        raise UsageError("--offline and --refresh exclude each other")
-    urls = {
-        "crtsh": getattr(args, "crtsh_url", None) or os.environ.get("CRTSH_URL"),
-        "bugzilla": getattr(args, "bugzilla_url", None) or os.environ.get("BUGZILLA_URL"),
-        "pwnedkeys": getattr(args, "pwnedkeys_url", None) or os.environ.get("PWNEDKEYS_URL"),
-    }
-    deadline = getattr(args, "deadline", None)
-    if deadline is None and os.environ.get("CA_INCIDENTS_DEADLINE"):
-        try:
-            deadline = float(os.environ["CA_INCIDENTS_DEADLINE"])
-        except ValueError:
-            deadline = None
-        if deadline is not None and not deadline > 0:
-            deadline = None
-    kwargs = dict(
-        deadline=deadline,
-        cache_dir=getattr(args, "cache_dir", None) or os.environ.get("CA_INCIDENTS_CACHE"),
-        offline=offline,
-        refresh=refresh,
-        urls={k: v for k, v in urls.items() if v},
-    )
-    kwargs.update(overrides)
-    return Session(**kwargs)

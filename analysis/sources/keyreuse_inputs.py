@@ -6,7 +6,9 @@ pwnedkeys. Every download is parsed by our own loaders; an upstream failure is k
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +21,7 @@ from ..revocations import CRLInfo, RevocationData, load_crl_bytes
 from ..schema import REASON_NAMES, coerce_certificates, coerce_revocations, empty_compromised_keys
 from . import crls as crl_source
 from . import crtsh, pwnedkeys
-from .http import UpstreamProblem, has_upstream_failure, session_from_args
+from .http import Session, UpstreamProblem, has_upstream_failure
 
 
 def _cert_frames_from_downloads(items: list[tuple[bytes, dict]]) -> tuple[list[pd.DataFrame], list[Problem]]:
@@ -62,7 +64,32 @@ def _local_cert_bytes(inputs: KeyReuseInputs) -> list[bytes]:
     return out
 
 
-def _db_revocations(args, certs: pd.DataFrame) -> tuple[pd.DataFrame, list[CRLInfo], list[Problem]]:
+@dataclass(frozen=True)
+class NetworkInputs:
+    """What to fetch for a key-reuse run (each field mirrors a `keyreuse` option)."""
+
+    crtsh_spkis: Sequence[str] = ()  # --crtsh-spki
+    crl_urls: Sequence[str] = ()  # --crl URL
+    crl_lists: Sequence[str | PathLike] = ()  # --crl-list FILE.json
+    crl_from_certs: bool = False  # --crl-from-certs (URLs from data: public addresses only)
+    crtsh_revocations: bool = False  # --crtsh-revocations
+    crtsh_db: str | None = None  # --crtsh-db DSN
+    pwnedkeys: bool = False  # --pwnedkeys
+
+    def any(self) -> bool:
+        return bool(
+            self.crtsh_spkis
+            or self.crl_urls
+            or self.crl_lists
+            or self.crl_from_certs
+            or self.crtsh_revocations
+            or self.pwnedkeys
+        )
+
+
+def _db_revocations(
+    dsn: str | None, offline: bool, certs: pd.DataFrame
+) -> tuple[pd.DataFrame, list[CRLInfo], list[Problem]]:
     """crt.sh's crl_revoked rows for the certificates whose crt.sh issuer id is known."""
     if "issuer_ca_id" not in certs.columns or certs["issuer_ca_id"].isna().all():
         return (
@@ -80,9 +107,7 @@ def _db_revocations(args, certs: pd.DataFrame) -> tuple[pd.DataFrame, list[CRLIn
     pairs = list(
         dict.fromkeys(zip(known["issuer_ca_id"].astype(int), known["serial"].astype(str), strict=True))
     )
-    frame, problems = crtsh.fetch_revocations_db(
-        getattr(args, "crtsh_db", None), pairs, offline=bool(args.offline)
-    )
+    frame, problems = crtsh.fetch_revocations_db(dsn, pairs, offline=offline)
     issuer_of = dict(zip(known["issuer_ca_id"].astype(int), known["issuer_dn"].astype(str), strict=False))
     rows = []
     for r in frame.to_dict("records"):
@@ -116,16 +141,15 @@ def _db_revocations(args, certs: pd.DataFrame) -> tuple[pd.DataFrame, list[CRLIn
 
 
 def add_network_inputs(
-    inputs: KeyReuseInputs, args: argparse.Namespace, *, crl_urls: list[str] | None = None
+    inputs: KeyReuseInputs, session: Session, wanted: NetworkInputs
 ) -> tuple[KeyReuseInputs, bool]:
-    """Add what the network options ask for to the local inputs; returns (inputs, upstream_failed)."""
-    session = session_from_args(args)
+    """Add what `wanted` names to the local inputs; returns (inputs, upstream_failed)."""
     problems: list[Problem] = []
     new_inputs: list[dict] = []
     cert_frames: list[pd.DataFrame] = []
     downloaded: list[bytes] = []
 
-    for spki in getattr(args, "crtsh_spki", []) or []:
+    for spki in wanted.crtsh_spkis:
         items, probs = crtsh.fetch_spki_certificates(session, spki)
         problems.extend(probs)
         frames, probs = _cert_frames_from_downloads(items)
@@ -145,21 +169,24 @@ def add_network_inputs(
             pd.concat([f for f in [inputs.certificates, *cert_frames] if len(f)], ignore_index=True)
         )
 
-    urls = list(crl_urls or [])
-    for path in getattr(args, "crl_list", []) or []:
+    urls = list(wanted.crl_urls)
+    for path in wanted.crl_lists:
         try:
             urls.extend(crl_source.load_crl_list(path))
         except InputError as exc:
             problems.append(Problem(str(path), None, str(exc)))
-    if getattr(args, "crl_from_certs", False):
+    from_data: set[str] = set()
+    if wanted.crl_from_certs:
         found, probs = crl_source.crl_urls_from_certificates(_local_cert_bytes(inputs) + downloaded)
         problems.extend(probs)
+        # A certificate is data, not the user: its URLs may not reach the machine's own network.
+        from_data = set(found) - set(urls)
         urls.extend(found)
     rev_frames: list[pd.DataFrame] = []
     infos: list[CRLInfo] = []
     for url in dict.fromkeys(urls):
         try:
-            data = crl_source.fetch_crl(session, url)
+            data = crl_source.fetch_crl(session, url, untrusted=url in from_data)
         except UpstreamError as exc:
             problems.append(UpstreamProblem.from_error(exc, url))
             new_inputs.append({"kind": "crl", "path_or_url": url, "entries": 0})
@@ -173,8 +200,8 @@ def add_network_inputs(
         problems.extend(rd.problems)
         new_inputs.append({"kind": "crl", "path_or_url": url, "entries": int(len(rd.frame))})
 
-    if getattr(args, "crtsh_revocations", False):
-        frame, more_infos, probs = _db_revocations(args, certs)
+    if wanted.crtsh_revocations:
+        frame, more_infos, probs = _db_revocations(wanted.crtsh_db, session.offline, certs)
         problems.extend(probs)
         infos.extend(more_infos)
         if len(frame):
@@ -184,7 +211,7 @@ def add_network_inputs(
         )
 
     comp = empty_compromised_keys()
-    if getattr(args, "pwnedkeys", False):
+    if wanted.pwnedkeys:
         # The keys themselves, so each attestation's signature is checked against its own key.
         keys = spki_der_by_hash([*_local_cert_paths(inputs), *downloaded])
         comp, probs = pwnedkeys.check_pwnedkeys(

@@ -1,10 +1,12 @@
 """The byte level of `analysis.sources.http.Session`: reading a body within a size cap (gzip and
-deflate inflated in bounded steps), the origin of a URL (for credentials on redirects), and the
+deflate inflated in bounded steps), the origin of a URL (for credentials on redirects), whether a host is a public address (URLs
+taken from data, and redirects, may not reach the machine's own network), and the
 watchdog that cuts a connection when a request's deadline passes, in whatever phase it is.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import zlib
@@ -94,6 +96,34 @@ class TooBig(Exception):
 
 def size_text(n: int) -> str:
     return f"{n / MiB:g} MiB" if n >= MiB else f"{n} bytes"
+
+
+def resolve(host: str) -> list[str]:
+    """Every address `host` names (an IP literal is itself); [] when it cannot be resolved."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]")).compressed]
+    except ValueError:
+        pass
+    try:
+        return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, None)))
+    except (OSError, UnicodeError):
+        return []
+
+
+def blocked_address(host: str) -> str | None:
+    """The first address of `host` that is not a public unicast one (loopback, private,
+    link-local such as cloud metadata at 169.254.169.254, shared, reserved, multicast), or None.
+    A name that does not resolve is not judged here: the request then fails the usual way."""
+    for text in resolve(host):
+        try:
+            ip = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError:
+            return text
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast:
+            return ip.compressed
+    return None
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
