@@ -133,24 +133,27 @@ def report(key: str, fingerprint: str) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def report_views(key: str, fingerprint: str, scope: str) -> dict:
     rep = report(key, fingerprint)["report"]
-    summary = overview(key, fingerprint, scope)["summary"]
+    ov = overview(key, fingerprint, scope)
+    summary, as_of = ov["summary"], ov["as_of"]
     return {
         "actions": app_data.for_display(app_data.action_items_table(rep)),
         "claims": app_data.for_display(app_data.claimed_vs_data(rep, summary)),
-        "lint": app_data.for_display(app_data.lint_table(rep, summary)) if rep is not None else None,
+        "lint": app_data.for_display(app_data.lint_table(rep, summary, as_of)) if rep is not None else None,
     }
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def closure_draft(key: str, fingerprint: str, scope: str) -> dict:
     rep = report(key, fingerprint)["report"]
-    summary = overview(key, fingerprint, scope)["summary"]
-    return app_data.closure_draft(rep, summary)
+    ov = overview(key, fingerprint, scope)
+    return app_data.closure_draft(rep, ov["summary"], ov["as_of"])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def lint_text(text: str, key: str, fingerprint: str, scope: str):
-    return app_data.for_display(app_data.lint_text(text, overview(key, fingerprint, scope)["summary"]))
+    ov = overview(key, fingerprint, scope)
+    rep = report(key, fingerprint)["report"]
+    return app_data.for_display(app_data.lint_text(text, ov["summary"], ov["as_of"], rep))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -20,6 +20,13 @@ if r["report"] is None:
 draft = _data.closure_draft(*args)
 if draft["attestation"]:
     st.success("Every action item is Complete or Canceled, so the draft ends with the closure attestation.")
+    for it in draft.get("data_predates") or []:
+        st.info(
+            f"The data is as of {str(draft['as_of'])[:10]}, before '{it['item']}' was completed "
+            f"({it['completed']}), and still shows {app_data.plural(draft['still_valid'], 'certificate')} on "
+            "compromised keys valid: it can neither confirm nor contradict that revocation. Load a later "
+            "CRL to check it."
+        )
 elif draft["open_items"]:
     n_open = len(draft["open_items"])
     st.warning(

@@ -125,6 +125,7 @@ if certs:
 else:
     print("No certificates given: the report is linted on its text alone.")
 summary = findings.summary if findings is not None else None
+data_as_of = findings.as_of if findings is not None else None
 
 # %% [markdown]
 # ## One timeline: the data and the report
@@ -144,10 +145,15 @@ events[["time", "kind", "key", "certificate", "text", "stated"]]
 #
 # The draft takes the report's own description, root causes and action items, and the data's counts.
 # The closure attestation is added only when every action item is Complete or Canceled; otherwise
-# the open items are listed instead. Edit the draft before posting it.
+# the open items are listed instead. Data gathered before a revocation was completed can neither
+# confirm nor contradict it: `data_predates` names such items. Edit the draft before posting it.
 
 # %%
-draft = draft_closure_summary(parsed, summary)
+draft = draft_closure_summary(parsed, summary, data_as_of=data_as_of)
+for it in draft["data_predates"]:
+    print(
+        f"note: the data predates '{it['item']}' (completed {it['completed']}); load a later CRL to confirm it"
+    )
 closure_md = to_closure_markdown(draft)
 closure_path = out_dir / "closure-summary.md"
 closure_path.write_text(closure_md, encoding="utf-8")
@@ -163,8 +169,13 @@ Markdown(closure_md)
 
 # %%
 columns = ["line", "severity", "code", "message"]
-report_findings = pd.DataFrame(lint_report(parsed, summary), columns=columns)
-draft_findings = pd.DataFrame(lint_report(parse_report(closure_md), summary), columns=columns)
+report_findings = pd.DataFrame(lint_report(parsed, summary, data_as_of=data_as_of), columns=columns)
+draft_findings = pd.DataFrame(
+    lint_report(
+        parse_report(closure_md), summary, data_as_of=data_as_of, context_items=parsed["action_items"]
+    ),
+    columns=columns,
+)
 print(f"report: {len(report_findings)} findings; closure draft: {len(draft_findings)} findings")
 display(report_findings)
 draft_findings

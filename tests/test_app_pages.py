@@ -129,29 +129,55 @@ def test_report_page_compares_counts_and_lints():
     assert 33 in set(claims["Stated"])
     actions = _frame(at, "Action item")
     assert set(actions["Status"]) <= {"Complete", "Canceled"}
-    # the only finding: a revocation item marked Complete while the data has 3 valid certificates
-    assert list(_frame(at, "Code")["Code"]) == ["action_item.contradicted_by_data"]
+    # the only finding: a revocation item marked Complete (due 2024-11-02) while the data, as of
+    # 2024-11-01, has 3 valid certificates: the data is too old to confirm it, a warning
+    assert list(_frame(at, "Code")["Code"]) == ["action_item.unconfirmed_by_data"]
 
 
-def test_closure_draft_withholds_the_attestation_while_the_data_shows_valid_certificates():
+def test_closure_draft_on_the_demo_attests_and_says_the_data_predates_the_revocation():
     at = _open("closure")
     area = at.text_area[0]
     assert area.value.startswith("### Report Closure Summary")
-    # every item is Complete or Canceled, but the demo data has 3 valid certificates (issue 15)
+    # every item is Complete or Canceled; the demo data (as of 2024-11-01) still has 3 valid
+    # certificates, but the revocation item is dated 2024-11-02: the data cannot contradict it
+    assert area.value.rstrip().endswith(ATTESTATION)
+    assert [i.value for i in at.info if "before" in i.value] == [
+        "The data is as of 2024-11-01, before 'Revoke the three remaining certificates on the eight keys "
+        "with the reason keyCompromise' was completed (2024-11-02), and still shows 3 certificates on "
+        "compromised keys valid: it can neither confirm nor contradict that revocation. Load a later CRL "
+        "to check it."
+    ]
+    # the draft's own lint: the same warning, its revocation dated by the report's items
+    assert list(_frame(at, "Code")["Code"]) == ["action_item.unconfirmed_by_data"]
+
+    # Editing the text: lint follows the edit.
+    area.set_value(area.value.replace(ATTESTATION, "")).run()
+    assert "closure.no_attestation" in set(_frame(at, "Code")["Code"])
+
+
+def test_closure_draft_withholds_the_attestation_while_the_data_shows_valid_certificates(
+    monkeypatch, tmp_path
+):
+    # The demo data (as of 2024-11-01) with its report's revocation due (and so done by) 2024-10-30,
+    # before the data's date: the 3 valid certificates contradict it. A workspace data set is
+    # analysed as of now, when every demo certificate has expired, so the demo itself is re-pointed.
+    from analysis.app_data import datasets
+
+    text = (DEMO_DIR / "report.md").read_text(encoding="utf-8")
+    assert text.count("| 2024-11-02 |") == 2  # the item's row in the first table and in the update
+    report = tmp_path / "report.md"
+    report.write_text(text.replace("| 2024-11-02 |", "| 2024-10-30 |"), encoding="utf-8")
+    real = datasets.demo_paths
+    monkeypatch.setattr(datasets, "demo_paths", lambda: {**real(), "report": [report]})
+    at = _open("closure")
+    area = at.text_area[0]
     assert ATTESTATION not in area.value
     assert "the data shows 3 certificates on compromised keys still valid" in area.value
-    # The page says why (not "no action items": the demo has seven, all Complete or Canceled).
     assert [w.value for w in at.warning if "attestation" in w.value] == [
         "The data shows 3 certificates on compromised keys still valid, so the draft does not carry "
         "the closure attestation. Revoke them (or explain why not) before requesting closure."
     ]
-    lint = _frame(at, "Code")
-    assert "closure.no_attestation" in set(lint["Code"])
-
-    # Editing the text: lint follows the edit.
-    area.set_value(area.value + "\n" + ATTESTATION + "\n").run()
-    lint = _frame(at, "Code")
-    assert "closure.no_attestation" not in set(lint["Code"])
+    assert "closure.no_attestation" in set(_frame(at, "Code")["Code"])
 
 
 def test_closure_draft_has_no_attestation_while_an_item_is_open():

@@ -189,6 +189,7 @@ def test_closure_draft_from_a_full_report_with_an_open_item():
         ],
         "canceled_items": [],
         "still_valid": 0,
+        "data_predates": [],
     }
 
 
@@ -231,6 +232,25 @@ def test_demo_closure_draft_with_data():
         "3 contributing factors: The revocation tool pre-selected keyCompromise"
     )
     assert draft["remediation"].endswith("3 certificates on compromised keys still remain valid in the data.")
+
+
+def test_demo_closure_draft_with_data_as_of_its_snapshot_attests():
+    # The demo data is as of 2024-11-01; "Revoke the three remaining certificates ..." is due
+    # 2024-11-02 and marked Complete in the 2024-12-13 update: the data predates it, so its 3
+    # valid certificates neither confirm nor contradict it, and the CA's attestation stands.
+    summary = {"compromised_keys": 8, "issuances_with_compromised_keys": 41, "violating_issuances": 33}
+    draft = draft_closure_summary(
+        load_report(DEMO), {**summary, "remaining_valid": 3}, data_as_of="2024-11-01"
+    )
+    assert draft["attestation"] is True
+    assert draft["data_predates"] == [
+        {
+            "item": "Revoke the three remaining certificates on the eight keys with the reason keyCompromise",
+            "completed": "2024-11-02",
+        }
+    ]
+    assert to_closure_markdown(draft).rstrip().endswith(ATTESTATION)
+    assert "as of 2024-11-01, was gathered before the revocations were completed" in draft["remediation"]
 
 
 # --- full report skeleton -----------------------------------------------------------------------
@@ -493,14 +513,18 @@ def test_cli_draft_needs_something(capsys):
 # The demo end to end: the figures are the demo README's hand-worked ones (as of 2024-11-01).
 
 
-def test_demo_lint_with_data_flags_the_completed_revocation(capsys):
-    # the demo's last update marks "Revoke the three remaining certificates ..." Complete while
-    # the demo data still has 3 valid certificates on compromised keys: one error, nothing else
+def test_demo_lint_with_data_warns_that_the_data_predates_the_revocation(capsys):
+    # the demo's last update marks "Revoke the three remaining certificates ..." (due 2024-11-02)
+    # Complete while the demo data, as of 2024-11-01, still has 3 valid certificates on compromised
+    # keys: the data is older than the revocation, so one warning (not an error), nothing else
     status, out, _ = run(capsys, "lint", "--demo", "--format", "json")
     obj = json.loads(out)
-    assert status == 1, obj["findings"]
-    assert [f["code"] for f in obj["findings"]] == ["action_item.contradicted_by_data"]
+    assert status == 0, obj["findings"]
+    assert [(f["code"], f["severity"]) for f in obj["findings"]] == [
+        ("action_item.unconfirmed_by_data", "warning")
+    ]
     assert obj["findings"][0]["message"].startswith("Action item 'Revoke the three remaining")
+    assert "after the data's date (2024-11-01)" in obj["findings"][0]["message"]
     assert obj["data"]["issuances_with_compromised_keys"] == 41 and obj["data"]["remaining_valid"] == 3
 
 

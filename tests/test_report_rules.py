@@ -121,6 +121,67 @@ def test_completed_revocation_contradicted_by_data_is_an_error_and_no_attestatio
     assert draft_closure_summary(report, {**data, "remaining_valid": 0})["attestation"] is True
 
 
+def test_data_older_than_the_revocation_neither_confirms_nor_contradicts_it():
+    # Due 2024-10-31 and Complete; 2 certificates still valid in the data.
+    text = (
+        "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Revoke the remaining certificates | Mitigate | 2024-10-31 | Complete |\n"
+    )
+    report = parse_report(text)
+    data = {"remaining_valid": 2, "issuances_with_compromised_keys": 5, "compromised_keys": 1}
+    # Data as of 2024-11-01, after the due date: the revocation should show, so it contradicts.
+    after = lint_report(report, data, data_as_of="2024-11-01T00:00:00Z")
+    assert [(f["code"], f["severity"]) for f in after] == [("action_item.contradicted_by_data", "error")]
+    assert draft_closure_summary(report, data, data_as_of="2024-11-01T00:00:00Z")["attestation"] is False
+    # Data as of 2024-10-30, the day before: it cannot show a revocation done later.
+    before = lint_report(report, data, data_as_of=dt.datetime(2024, 10, 30, tzinfo=dt.UTC))
+    assert [(f["code"], f["severity"], f["line"]) for f in before] == [
+        ("action_item.unconfirmed_by_data", "warning", 5)
+    ]
+    assert "2024-10-30" in before[0]["message"] and "2024-10-31" in before[0]["message"]
+    draft = draft_closure_summary(report, data, data_as_of="2024-10-30T12:00:00Z")
+    assert draft["attestation"] is True
+    assert draft["data_predates"] == [
+        {"item": "Revoke the remaining certificates", "completed": "2024-10-31"}
+    ]
+    assert "as of 2024-10-30, was gathered before the revocations" in draft["remediation"]
+    # Same day counts as "not after": the data is as recent as the revocation.
+    same = lint_report(report, data, data_as_of="2024-10-31T23:00:00Z")
+    assert [f["code"] for f in same] == ["action_item.contradicted_by_data"]
+
+
+def test_the_update_that_completed_the_item_dates_it_before_the_due_date_does():
+    comments = [
+        {
+            "count": 0,
+            "creation_time": "2024-10-20T09:00:00Z",
+            "text": "### Action Items\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+            "| Revoke the remaining certificates | Mitigate | 2024-10-25 | Ongoing |\n"
+            "| Block the keys | Prevent | 2024-10-22 | Complete |\n",
+        },
+        {
+            "count": 3,
+            "creation_time": "2024-11-05T09:00:00Z",
+            "text": "### Action Items (UPDATED)\n\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+            "| Revoke the remaining certificates | Mitigate | 2024-10-25 | Complete |\n"
+            "| Block the keys | Prevent | 2024-10-22 | Complete |\n",
+        },
+    ]
+    report = parse_comments(comments)
+    data = {"remaining_valid": 1, "issuances_with_compromised_keys": 3, "compromised_keys": 1}
+    # Due 2024-10-25, but the comment that marked it Complete is from 2024-11-05: data from
+    # 2024-11-01 predates it. "Block the keys" is no revocation and is never judged by the data.
+    found = lint_report(report, data, data_as_of="2024-11-01")
+    assert [(f["code"], f["comment"]) for f in found] == [("action_item.unconfirmed_by_data", 3)]
+    draft = draft_closure_summary(report, data, data_as_of="2024-11-01")
+    assert draft["data_predates"] == [
+        {"item": "Revoke the remaining certificates", "completed": "2024-11-05"}
+    ]
+    assert draft["attestation"] is True
+    # Without the data's date nothing can be said about timing: the old rule holds.
+    assert [f["code"] for f in lint_report(report, data)] == ["action_item.contradicted_by_data"]
+
+
 def test_lint_names_the_guideline_in_force_on_the_filing_date():
     text = (
         "## Incident Report\n\n### Summary\n\nSomething happened.\n\n### Timeline\n\n2024-11-01 10:00 UTC x\n"

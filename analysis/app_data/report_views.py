@@ -94,8 +94,14 @@ def action_items_table(report: Mapping | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def lint_table(report: Mapping | None, summary: Mapping | None = None) -> pd.DataFrame:
-    """`drafting.lint_report` findings with readable names (errors first within a line)."""
+def lint_table(
+    report: Mapping | None,
+    summary: Mapping | None = None,
+    as_of: object = None,
+    context: Mapping | None = None,
+) -> pd.DataFrame:
+    """`drafting.lint_report` findings with readable names (errors first within a line); `as_of`
+    is the time the data was analysed as of, `context` the report a closure text belongs to."""
     from ..drafting import lint_report
 
     cols = ["Line", "Severity", "Code", "Message"]
@@ -103,33 +109,44 @@ def lint_table(report: Mapping | None, summary: Mapping | None = None) -> pd.Dat
         return pd.DataFrame(columns=cols)
     rows = [
         {"Line": f.get("line"), "Severity": f["severity"], "Code": f["code"], "Message": f["message"]}
-        for f in lint_report(report, summary)
+        for f in lint_report(
+            report,
+            summary,
+            data_as_of=as_of,
+            context_items=list((context or {}).get("action_items") or []),
+        )
     ]
     out = pd.DataFrame(rows, columns=cols)
     out["Line"] = out["Line"].astype("Int64")
     return out
 
 
-def closure_draft(report: Mapping | None, summary: Mapping | None) -> dict:
+def closure_draft(report: Mapping | None, summary: Mapping | None, as_of: object = None) -> dict:
     """The drafted closure summary: `draft` (the dict), `markdown`, `attestation`, `open_items`,
-    `still_valid` (certificates on compromised keys the data shows still valid)."""
+    `still_valid` (certificates on compromised keys the data shows still valid), `data_predates`
+    (completed revocations the data, as of `as_of`, is too old to confirm)."""
     from ..drafting import draft_closure_summary, to_closure_markdown
 
-    draft = draft_closure_summary(report or {}, summary)
+    draft = draft_closure_summary(report or {}, summary, data_as_of=as_of)
     return {
         "draft": draft,
         "markdown": to_closure_markdown(draft),
         "attestation": bool(draft.get("attestation")),
         "open_items": list(draft.get("open_items") or []),
         "still_valid": int(draft.get("still_valid") or 0),
+        "data_predates": list(draft.get("data_predates") or []),
+        "as_of": as_of,
     }
 
 
-def lint_text(text: str, summary: Mapping | None = None) -> pd.DataFrame:
-    """Lint an edited closure summary (or report) text as `report lint` would."""
+def lint_text(
+    text: str, summary: Mapping | None = None, as_of: object = None, context: Mapping | None = None
+) -> pd.DataFrame:
+    """Lint an edited closure summary (or report) text as `report lint` would; `context` is the
+    parsed report it belongs to (its action items date the revocations the data is judged by)."""
     from ..reports import parse_report
 
-    return lint_table(parse_report(text or ""), summary)
+    return lint_table(parse_report(text or ""), summary, as_of, context)
 
 
 def appendix_csv(findings) -> tuple[str, int]:

@@ -129,7 +129,18 @@ def run_closure_summary(args: argparse.Namespace) -> int:
 
     report, _ = load_report_from_args(args)
     findings, upstream_failed = load_findings(args)
-    draft = draft_closure_summary(report, findings.summary if findings is not None else None)
+    draft = draft_closure_summary(
+        report,
+        findings.summary if findings is not None else None,
+        data_as_of=findings.as_of if findings is not None else None,
+    )
+    for it in draft.get("data_predates") or []:
+        print(
+            f"ca-incidents: note: the data is as of {findings.as_of:%Y-%m-%d}, before '{it['item']}' was "
+            f"completed ({it['completed']}), and still shows {draft['still_valid']} certificate(s) on "
+            "compromised keys valid: analyse data from after that date to confirm it",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print_json(draft)
     else:
@@ -142,7 +153,11 @@ def run_lint(args: argparse.Namespace) -> int:
 
     report, source = load_report_from_args(args)
     findings, upstream_failed = load_findings(args)
-    result = lint_report(report, findings.summary if findings is not None else None)
+    result = lint_report(
+        report,
+        findings.summary if findings is not None else None,
+        data_as_of=findings.as_of if findings is not None else None,
+    )
     if args.format == "json":
         tally = {s: sum(1 for f in result if f["severity"] == s) for s in ("error", "warning", "notice")}
         print_json(

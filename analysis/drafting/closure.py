@@ -5,15 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..reports import ATTESTATION, CLOSURE_FIELDS
-from .common import _CLOSURE_LABELS, _DONE, _field, _join, _plural, _sentences
+from .common import (
+    _CLOSURE_LABELS,
+    _DONE,
+    REVOCATION_WORDS,
+    _field,
+    _join,
+    _plural,
+    _sentences,
+    completed_after_data,
+    day_of,
+)
 
 
-def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = None) -> dict:
-    """Draft a Report Closure Summary from a parsed report and, optionally, the key-reuse summary.
+def draft_closure_summary(
+    report: Mapping, findings_summary: Mapping | None = None, *, data_as_of: object = None
+) -> dict:
+    """Draft a Report Closure Summary from a parsed report and, optionally, the key-reuse summary
+    (and `data_as_of`, the time that analysis was made as of).
 
     Returns `{"incident_description", "root_causes", "remediation", "commitments", "attestation",
-    "open_items", "canceled_items"}`. The attestation is set only when at least one action item
-    was found and every one is Complete or Canceled; otherwise `open_items` lists the rest.
+    "open_items", "canceled_items", "still_valid", "data_predates"}`. The attestation is set only
+    when at least one action item was found and every one is Complete or Canceled, and the data
+    shows no certificate on a compromised key still valid, unless the data predates every such
+    revocation's completion (then `data_predates` names those items: the data cannot confirm them).
     """
     cs = report.get("closure_summary") or {}
     items = list(report.get("action_items", []))
@@ -63,13 +78,18 @@ def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = No
         parts.append("Completed: " + _join([i["item"] for i in mitigations]) + ".")
     if canceled:
         parts.append("Canceled: " + _join([i["item"] for i in canceled]) + ".")
+    later = completed_after_data(items, data_as_of)
     if findings_summary and findings_summary.get("remaining_valid") is not None:
         n = int(findings_summary["remaining_valid"])
-        parts.append(
-            "No certificate on a compromised key remains valid in the data."
-            if n == 0
-            else f"{_plural(n, 'certificate')} on compromised keys still remain valid in the data."
-        )
+        if n == 0:
+            parts.append("No certificate on a compromised key remains valid in the data.")
+        elif later:
+            parts.append(
+                f"The data, as of {day_of(data_as_of).isoformat()}, was gathered before the revocations "
+                f"were completed and still shows {_plural(n, 'certificate')} on compromised keys valid."
+            )
+        else:
+            parts.append(f"{_plural(n, 'certificate')} on compromised keys still remain valid in the data.")
     remediation = " ".join(parts) or _sentences(cs.get("remediation"), 2) or "N/A"
 
     # Commitments: the preventive and detective items.
@@ -91,7 +111,11 @@ def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = No
 
     still_valid = int((findings_summary or {}).get("remaining_valid") or 0)
     # the data contradicts "all completed": no attestation while certificates remain valid
-    attestation = bool(items) and not open_items and not still_valid
+    # ... unless the data was gathered before every completed revocation: it cannot say either way
+    later_ids = {id(it) for it, _ in later}
+    settled = [it for it in done if REVOCATION_WORDS.search(it.get("item") or "") and id(it) not in later_ids]
+    contradicted = bool(still_valid) and (not later or bool(settled))
+    attestation = bool(items) and not open_items and not contradicted
     return {
         "incident_description": incident_description,
         "root_causes": root_causes,
@@ -109,6 +133,9 @@ def draft_closure_summary(report: Mapping, findings_summary: Mapping | None = No
         ],
         "canceled_items": [i["item"] for i in canceled],
         "still_valid": still_valid,
+        "data_predates": [{"item": it["item"], "completed": when.isoformat()} for it, when in later]
+        if still_valid
+        else [],
     }
 
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 
 from ..reports import ATTESTATION, CLOSURE_FIELDS, FULL, PRELIMINARY
 from ..reports.eras import BY_NAME as _ERAS
 from ..reports.eras import era_in_force
-from .common import _CLOSURE_LABELS, _DONE, _key, _plural, _short
+from .common import (
+    _CLOSURE_LABELS,
+    _DONE,
+    REVOCATION_WORDS,
+    _key,
+    _plural,
+    _short,
+    completed_after_data,
+    day_of,
+)
 
 # --- lint -------------------------------------------------------------------------------------
 
@@ -35,6 +43,7 @@ LINT_RULES: dict[str, str] = {
     "closure.open_action_items": "error",
     "counts.mismatch": "error",
     "action_item.contradicted_by_data": "error",
+    "action_item.unconfirmed_by_data": "warning",
 }
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 
@@ -98,7 +107,12 @@ def report_era(report: Mapping, filed: dt.date | None = None) -> tuple[ModuleTyp
 
 
 def lint_report(
-    report: Mapping, data_counts: Mapping | None = None, *, filed: dt.date | None = None
+    report: Mapping,
+    data_counts: Mapping | None = None,
+    *,
+    filed: dt.date | None = None,
+    data_as_of: object = None,
+    context_items: list[Mapping] | None = None,
 ) -> list[dict]:
     """Check a parsed report or closure summary against the CCADB guidelines, pkilint-style.
 
@@ -107,7 +121,10 @@ def lint_report(
     finding names that version. Returns findings `{"code", "severity", "message", "line"}` (plus
     `comment` for a bug's comments), sorted by line. `data_counts` is the key-reuse summary dict;
     when given, the counts the text states are compared with it (`counts.mismatch`), and an action
-    item said to be complete while the data shows certificates still valid is flagged.
+    item said to be complete while the data shows certificates still valid is flagged, unless the
+    data (`data_as_of`, the analysis's as-of time) predates the item's completion: then it is a
+    warning that the data cannot confirm it. `context_items` are the action items of the report a
+    closure summary text belongs to, used for those dates when the text itself lists none.
     """
     era, why = report_era(report, filed)
     out: list[dict] = []
@@ -236,32 +253,67 @@ def lint_report(
 
     if data_counts:
         out += _count_findings(report.get("counts", []), data_counts)
-        out += _contradictions(items, cs, data_counts)
+        out += _contradictions(items, cs, data_counts, data_as_of, context_items)
     return _sorted(out)
 
 
-_REVOCATION_WORDS = re.compile(r"\brevoke\b|^\W*revocation\b|\breplace\b", re.IGNORECASE)
-
-
-def _contradictions(items: list[Mapping], closure: Mapping | None, data: Mapping) -> list[dict]:
+def _contradictions(
+    items: list[Mapping],
+    closure: Mapping | None,
+    data: Mapping,
+    data_as_of: object = None,
+    context_items: list[Mapping] | None = None,
+) -> list[dict]:
     """A revocation said to be complete (or a closure attested) while the data shows certificates
-    on compromised keys still valid."""
+    on compromised keys still valid; a warning instead when the data is older than the revocation."""
     n = data.get("remaining_valid")
     if not n:
         return []
+    later = {id(it): when for it, when in completed_after_data(items, data_as_of)}
+    as_of = day_of(data_as_of)
     out = []
     for it in items:
-        if it.get("status") == "Complete" and _REVOCATION_WORDS.search(it.get("item") or ""):
+        if it.get("status") != "Complete" or not REVOCATION_WORDS.search(it.get("item") or ""):
+            continue
+        if id(it) in later:
             out.append(
                 _finding(
-                    "action_item.contradicted_by_data",
-                    f"Action item '{_short(it.get('item', ''))}' is Complete, but the data shows "
-                    f"{_plural(int(n), 'certificate')} on compromised keys still valid",
+                    "action_item.unconfirmed_by_data",
+                    f"Action item '{_short(it.get('item', ''))}' is Complete (dated {later[id(it)].isoformat()}), "
+                    f"after the data's date ({as_of.isoformat()}), which shows "
+                    f"{_plural(int(n), 'certificate')} on compromised keys still valid: analyse data from "
+                    "after the revocation to confirm it",
                     it.get("source_line"),
                     it.get("comment"),
                 )
             )
+            continue
+        out.append(
+            _finding(
+                "action_item.contradicted_by_data",
+                f"Action item '{_short(it.get('item', ''))}' is Complete, but the data shows "
+                f"{_plural(int(n), 'certificate')} on compromised keys still valid",
+                it.get("source_line"),
+                it.get("comment"),
+            )
+        )
     if closure and closure.get("attestation") and not out:
+        later_elsewhere = completed_after_data(list(items or context_items or []), data_as_of)
+        if later_elsewhere:
+            names = ", ".join(
+                f"'{_short(it.get('item', ''), 40)}' ({when.isoformat()})" for it, when in later_elsewhere
+            )
+            out.append(
+                _finding(
+                    "action_item.unconfirmed_by_data",
+                    f"The closure attests that every action item is complete; the data, as of "
+                    f"{as_of.isoformat()}, shows {_plural(int(n), 'certificate')} on compromised keys still "
+                    f"valid but predates the revocations {names}: analyse data from after them to confirm",
+                    closure.get("source_line"),
+                    closure.get("comment"),
+                )
+            )
+            return out
         out.append(
             _finding(
                 "action_item.contradicted_by_data",
