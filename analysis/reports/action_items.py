@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from .tables import _EMPTY_CELL, _Table
@@ -63,50 +64,102 @@ def _item_key(item: Mapping) -> tuple[str | None, str]:
 
 
 # Matching an update to an earlier item: by its number when both carry one, else by text. Fuzzy
-# matching compares against a bounded number of items and characters, so hostile tables stay linear.
+# matching compares against a bounded number of items and characters, and a bug has a budget of
+# comparisons in all, so a table repeated thousands of times stays linear: past the budget only
+# exact text and number matches are made, and one problem says so.
 _FUZZY_ITEMS = 300
 _FUZZY_CHARS = 400
 _SIMILAR = 0.85
+_FUZZY_COMPARISONS = 100_000  # earlier items looked at, per bug
+_FUZZY_RATIOS = 1_000  # full SequenceMatcher.ratio runs per bug (up to ~5 ms each on 400 chars)
 
 
-def _match(
-    items: list[dict], keys: dict[str, int], new: Mapping, ids: dict[str, int] | None = None
-) -> tuple[int, dict] | None:
-    """(index of the earlier item `new` updates, the match shown to users) or None. `keys` and
-    `ids` index the items by text key and by number, so exact matches cost one lookup."""
-    idn, kn = _item_key(new)
-    if idn and ids is not None and idn in ids:
-        old = items[ids[idn]]
-        return ids[idn], {"by": "number", "score": 1.0, "item": old["item"]}
-    if idn and new.get("_prose") and 1 <= int(idn) <= len(items):
-        # "Action Item 2 is complete" about an unnumbered table: its second item
-        old = items[int(idn) - 1]
-        return int(idn) - 1, {"by": "number", "score": 1.0, "item": old["item"]}
-    if not kn:
-        return None
-    if kn in keys:
-        return keys[kn], {"by": "text", "score": 1.0, "item": items[keys[kn]]["item"]}
-    if len(items) > _FUZZY_ITEMS:
-        return None
-    best: tuple[float, int] | None = None
-    a = kn[:_FUZZY_CHARS]
-    for i, old in enumerate(items):
-        ido, ko = _item_key(old)
-        if not ko or (idn and ido):
-            continue
-        b = ko[:_FUZZY_CHARS]
-        if min(len(a), len(b)) >= 20 and (a.startswith(b) or b.startswith(a)):
-            score = 0.95
-        else:
-            sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-            if sm.real_quick_ratio() < _SIMILAR or sm.quick_ratio() < _SIMILAR:
+class _Matcher:
+    """The items merged so far, indexed by text key and by number, with what fuzzy matching needs
+    of each item computed once (its key, length and character counts) and the bug's budget."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+        self.keys: dict[str, int] = {}
+        self.ids: dict[str, int] = {}
+        self._fuzzy: list[tuple[str | None, str, Counter | None]] = []  # per item: (id, key[:400], counts)
+        self.comparisons = 0
+        self.ratios = 0
+        self.exhausted = False
+
+    def add(self, item: dict) -> None:
+        self.items.append(item)
+        self._fuzzy.append(self._entry(item))
+        ident, text_key = _item_key(item)
+        self.keys.setdefault(text_key, len(self.items) - 1)
+        if ident:
+            self.ids.setdefault(ident, len(self.items) - 1)
+
+    def replace(self, i: int, item: dict) -> None:
+        self.items[i] = item
+        self._fuzzy[i] = self._entry(item)
+
+    @staticmethod
+    def _entry(item: Mapping) -> tuple[str | None, str, Counter | None]:
+        ident, key = _item_key(item)
+        return ident, key[:_FUZZY_CHARS], None
+
+    def match(self, new: Mapping) -> tuple[int, dict] | None:
+        """(index of the earlier item `new` updates, the match shown to users) or None. Sets
+        `exhausted` when a similar-text pass was needed but the bug's budget is used up."""
+        items = self.items
+        idn, kn = _item_key(new)
+        if idn and idn in self.ids:
+            old = items[self.ids[idn]]
+            return self.ids[idn], {"by": "number", "score": 1.0, "item": old["item"]}
+        if idn and new.get("_prose") and 1 <= int(idn) <= len(items):
+            # "Action Item 2 is complete" about an unnumbered table: its second item
+            old = items[int(idn) - 1]
+            return int(idn) - 1, {"by": "number", "score": 1.0, "item": old["item"]}
+        if not kn:
+            return None
+        if kn in self.keys:
+            i = self.keys[kn]
+            return i, {"by": "text", "score": 1.0, "item": items[i]["item"]}
+        if len(items) > _FUZZY_ITEMS:
+            return None
+        if self.exhausted or self.comparisons + len(items) > _FUZZY_COMPARISONS or self.ratios >= _FUZZY_RATIOS:
+            self.exhausted = True
+            return None
+        self.comparisons += len(items)
+        return self._fuzzy_match(idn, kn[:_FUZZY_CHARS])
+
+    def _fuzzy_match(self, idn: str | None, a: str) -> tuple[int, dict] | None:
+        # Cheapest test first; the length and character-count tests are difflib's own upper bounds
+        # (real_quick_ratio, quick_ratio), computed from values kept per item, so they never reject
+        # a pair that ratio() would accept.
+        best: tuple[float, int] | None = None
+        la = len(a)
+        counts_a: Counter | None = None
+        for i, (ido, b, counts_b) in enumerate(self._fuzzy):
+            if not b or (idn and ido):
                 continue
-            score = sm.ratio()
-        if score >= _SIMILAR and (best is None or score > best[0]):
-            best = (score, i)
-    if best is None:
-        return None
-    return best[1], {"by": "text", "score": round(best[0], 2), "item": items[best[1]]["item"]}
+            lb = len(b)
+            if min(la, lb) >= 20 and (a.startswith(b) or b.startswith(a)):
+                score = 0.95
+            else:
+                if 2.0 * min(la, lb) / (la + lb) < _SIMILAR:
+                    continue
+                if counts_a is None:
+                    counts_a = Counter(a)
+                if counts_b is None:
+                    counts_b = Counter(b)
+                    self._fuzzy[i] = (ido, b, counts_b)
+                common = sum(min(n, counts_b[c]) for c, n in counts_a.items() if c in counts_b)
+                if 2.0 * common / (la + lb) < _SIMILAR:
+                    continue
+                self.ratios += 1
+                score = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+            if score >= _SIMILAR and (best is None or score > best[0]):
+                best = (score, i)
+        if best is None:
+            return None
+        return best[1], {"by": "text", "score": round(best[0], 2), "item": self.items[best[1]]["item"]}
 
 
 def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dict:
@@ -151,6 +204,20 @@ def _history_entry(item: Mapping, date: str | None, matched: dict | None) -> dic
     }
 
 
+def _budget_problem(row: Mapping, matcher: _Matcher) -> dict:
+    problem = _problem(
+        "action_item.match_budget",
+        row["source_line"],
+        f"Action items: similar-text matching stopped here, its budget for one bug used up "
+        f"({matcher.comparisons:,} of {_FUZZY_COMPARISONS:,} comparisons, {matcher.ratios:,} of "
+        f"{_FUZZY_RATIOS:,} similarity scores); later rows update an earlier item only when they "
+        "name it by number or by the same text",
+    )
+    if row.get("comment") is not None:
+        problem["comment"] = row["comment"]
+    return problem
+
+
 def _merge_tables(
     tables: Iterable[tuple[_Table, int | None] | tuple[_Table, int | None, str | None]],
     problems: list[dict],
@@ -158,25 +225,24 @@ def _merge_tables(
     """Rows of later tables update the earlier item they name (by number, else by text similarity;
     the match is kept in the item's history); new items are appended. Each item keeps the history
     of its statuses (line, comment, comment date) and its latest known status."""
-    items: list[dict] = []
-    keys: dict[str, int] = {}
-    ids: dict[str, int] = {}
+    matcher = _Matcher()
+    budget_said = False
+    items = matcher.items
     first = True
     for entry in tables:
         table, comment = entry[0], entry[1]
         date = entry[2] if len(entry) > 2 else None  # type: ignore[misc]
         for row in table.rows:
             new = _row_to_item(row, problems, comment)
-            hit = None if first else _match(items, keys, new, ids)
+            hit = None if first else matcher.match(new)
+            if matcher.exhausted and not budget_said:
+                budget_said = True
+                problems.append(_budget_problem(new, matcher))
             if hit is None and new["_prose"]:
                 continue  # a prose mention of an item we do not know: nothing to update
             if hit is None:
                 new["history"] = [_history_entry(new, date, None)]
-                items.append(new)
-                ident, text_key = _item_key(new)
-                keys.setdefault(text_key, len(items) - 1)
-                if ident:
-                    ids.setdefault(ident, len(items) - 1)
+                matcher.add(new)
                 continue
             i, matched = hit
             old = items[i]
@@ -189,7 +255,7 @@ def _merge_tables(
                 new["status"] = old["status"]  # a row without a status does not erase the last one
             new["item"] = old["item"] if len(old["item"]) > len(new["item"]) else new["item"]
             new["updated"] = True
-            items[i] = new
+            matcher.replace(i, new)
         if table.rows:
             first = False
     for item in items:

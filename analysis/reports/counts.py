@@ -47,6 +47,22 @@ _NOUN_RE = re.compile(_MEASURE_NOUNS, re.IGNORECASE)
 _COUNT_LOWER = re.compile(_COUNT_RE.pattern)
 
 
+# Before a number: what makes it a reference ("bug 1234", "#12", "v2") or a year ("in 2024").
+# _REFERENCE can only match when the window, trailing spaces aside, ends in one of
+# _REFERENCE_ENDS: a cheap test that skips the search for almost every number.
+_REFERENCE = re.compile(r"(?:#|[-/.:]|\bbug\s*|\bcomment\s*|\bsection\s*|\bversion\s*|\bv)$", re.I)
+_REFERENCE_ENDS = frozenset("#-/.:gGtTnNvV")
+_YEAR_BEFORE = re.compile(rf"(?:{_MON}\.?|\b(?:in|since|during|of|until|before|after|from))\s+$", re.I)
+
+
+def _last_noun(text: str) -> str | None:
+    """The last measure noun in `text` (a bounded look-back window), or None."""
+    last = None
+    for last in _NOUN_RE.finditer(text):  # noqa: B007 - the loop keeps the last match
+        pass
+    return last.group("what") if last else None
+
+
 def _measure(noun: str) -> str:
     k = noun.lower()
     if k.startswith("pre"):
@@ -179,7 +195,6 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
             else:
                 # "4 of them", "total: 4": the measure of the nearest noun before it
                 value = _number(m.group("n2") or m.group("n3"))
-                nouns = list(_NOUN_RE.finditer(joined[max(0, m.start() - 200) : m.start()]))
                 if m.group("n2") and found:
                     # "2 valid certificates; 4 of them ...": the last count of its sentence, else the
                     # subject of the sentence before ("41 certificates carry ... keys. 3 of them")
@@ -194,16 +209,15 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
                     else:
                         measure = recent[prev][1] if prev < len(recent) else recent[-1][1]
                 else:
-                    measure = _measure(nouns[-1].group("what")) if nouns else last_measure  # type: ignore[assignment]
+                    noun = _last_noun(joined[max(0, m.start() - 200) : m.start()])
+                    measure = _measure(noun) if noun else last_measure  # type: ignore[assignment]
                 if measure is None:
                     continue
             if value is None:
                 continue
-            if re.search(r"(?:#|[-/.:]|\bbug\s*|\bcomment\s*|\bsection\s*|\bversion\s*|\bv)$", window, re.I):
-                continue
-            if 1900 <= value <= 2100 and re.search(
-                rf"(?:{_MON}\.?|\b(?:in|since|during|of|until|before|after|from))\s+$", window, re.IGNORECASE
-            ):
+            if window.rstrip()[-1:] in _REFERENCE_ENDS and _REFERENCE.search(window):
+                continue  # "bug 1234", "#12", "v2": a reference, not a count
+            if 1900 <= value <= 2100 and _YEAR_BEFORE.search(window):
                 continue
             last_measure = measure
             found.append((m.start(), measure))
