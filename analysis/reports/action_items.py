@@ -40,13 +40,18 @@ def normalise_status(text: str | None) -> str | None:
     return None  # pragma: no cover
 
 
+_KIND_RE = re.compile(r"\b(prevent|detect|mitigat)\w*", re.IGNORECASE)
+_KIND_NAMES = {"p": "Prevent", "d": "Detect", "m": "Mitigate"}
+
+
 def normalise_kind(text: str | None) -> str | None:
     """Prevent / Detect / Mitigate (several joined by ", "), or None when none is named."""
     if not text:
         return None
     found = []
-    for m in re.finditer(r"\b(prevent|detect|mitigat)\w*", text, re.IGNORECASE):
-        name = {"prevent": "Prevent", "detect": "Detect", "mitigat": "Mitigate"}[m.group(1).lower()]
+    for m in _KIND_RE.finditer(text):
+        # by the first letter: IGNORECASE also matches "ı" (dotless i), which lower() keeps
+        name = _KIND_NAMES[m.group(1)[0].lower()]
         if name not in found:
             found.append(name)
     return ", ".join(found) or None
@@ -55,12 +60,16 @@ def normalise_kind(text: str | None) -> str | None:
 def _item_key(item: Mapping) -> tuple[str | None, str]:
     text = item.get("item") or ""
     ident = item.get("_id")
-    m = re.match(r"^\s*(?:#|ai[-\s]?|item\s+)?(\d+)[.):\-\s]+", text, re.IGNORECASE)
+    m = _ITEM_NUMBER.match(text)
     if not ident and m:
         ident = m.group(1)
         text = text[m.end() :]
-    ident = re.sub(r"\D", "", ident or "") or None
+    ident = _NON_DIGITS.sub("", ident or "") or None
     return ident, _key(text)
+
+
+_ITEM_NUMBER = re.compile(r"^\s*(?:#|ai[-\s]?|item\s+)?(\d+)[.):\-\s]+", re.IGNORECASE)
+_NON_DIGITS = re.compile(r"\D")
 
 
 # Matching an update to an earlier item: by its number when both carry one, else by text. Fuzzy
@@ -87,28 +96,26 @@ class _Matcher:
         self.ratios = 0
         self.exhausted = False
 
-    def add(self, item: dict) -> None:
+    def add(self, item: dict, key: tuple[str | None, str]) -> None:
+        """Append `item`, whose `_item_key` is `key`."""
+        ident, text_key = key
         self.items.append(item)
-        self._fuzzy.append(self._entry(item))
-        ident, text_key = _item_key(item)
+        self._fuzzy.append((ident, text_key[:_FUZZY_CHARS], None))
         self.keys.setdefault(text_key, len(self.items) - 1)
         if ident:
             self.ids.setdefault(ident, len(self.items) - 1)
 
-    def replace(self, i: int, item: dict) -> None:
+    def replace(self, i: int, item: dict, key: tuple[str | None, str]) -> None:
+        """Item `i` is now `item` (an update of it), whose `_item_key` is `key`."""
         self.items[i] = item
-        self._fuzzy[i] = self._entry(item)
+        self._fuzzy[i] = (key[0], key[1][:_FUZZY_CHARS], None)
 
-    @staticmethod
-    def _entry(item: Mapping) -> tuple[str | None, str, Counter | None]:
-        ident, key = _item_key(item)
-        return ident, key[:_FUZZY_CHARS], None
-
-    def match(self, new: Mapping) -> tuple[int, dict] | None:
-        """(index of the earlier item `new` updates, the match shown to users) or None. Sets
-        `exhausted` when a similar-text pass was needed but the bug's budget is used up."""
+    def match(self, new: Mapping, key: tuple[str | None, str]) -> tuple[int, dict] | None:
+        """(index of the earlier item `new` updates, the match shown to users) or None; `key` is
+        `_item_key(new)`. Sets `exhausted` when a similar-text pass was needed but the bug's budget
+        is used up."""
         items = self.items
-        idn, kn = _item_key(new)
+        idn, kn = key
         if idn and idn in self.ids:
             old = items[self.ids[idn]]
             return self.ids[idn], {"by": "number", "score": 1.0, "item": old["item"]}
@@ -123,7 +130,11 @@ class _Matcher:
             return i, {"by": "text", "score": 1.0, "item": items[i]["item"]}
         if len(items) > _FUZZY_ITEMS:
             return None
-        if self.exhausted or self.comparisons + len(items) > _FUZZY_COMPARISONS or self.ratios >= _FUZZY_RATIOS:
+        if (
+            self.exhausted
+            or self.comparisons + len(items) > _FUZZY_COMPARISONS
+            or self.ratios >= _FUZZY_RATIOS
+        ):
             self.exhausted = True
             return None
         self.comparisons += len(items)
@@ -234,7 +245,8 @@ def _merge_tables(
         date = entry[2] if len(entry) > 2 else None  # type: ignore[misc]
         for row in table.rows:
             new = _row_to_item(row, problems, comment)
-            hit = None if first else matcher.match(new)
+            key = _item_key(new)
+            hit = None if first else matcher.match(new, key)
             if matcher.exhausted and not budget_said:
                 budget_said = True
                 problems.append(_budget_problem(new, matcher))
@@ -242,10 +254,11 @@ def _merge_tables(
                 continue  # a prose mention of an item we do not know: nothing to update
             if hit is None:
                 new["history"] = [_history_entry(new, date, None)]
-                matcher.add(new)
+                matcher.add(new, key)
                 continue
             i, matched = hit
             old = items[i]
+            keyed = (new["item"], new["_id"])  # what `key` was computed from
             for k in ("kind", "root_cause", "evaluation", "due", "_id"):
                 if new[k] is None:
                     new[k] = old[k]
@@ -255,7 +268,9 @@ def _merge_tables(
                 new["status"] = old["status"]  # a row without a status does not erase the last one
             new["item"] = old["item"] if len(old["item"]) > len(new["item"]) else new["item"]
             new["updated"] = True
-            matcher.replace(i, new)
+            if (new["item"], new["_id"]) != keyed:
+                key = _item_key(new)
+            matcher.replace(i, new, key)
         if table.rows:
             first = False
     for item in items:

@@ -8,7 +8,7 @@ import re
 from .dates import _MON
 from .segmenting import _FIELD_BOLD, _MD_HEADING
 from .tables import _split_cells, is_separator
-from .vocabulary import _key, _strip_md
+from .vocabulary import _key, _lowered, _strip_md
 
 # --- counts -----------------------------------------------------------------------------------
 
@@ -111,6 +111,11 @@ class _Sentences:
         return _strip_md(self.text[start:end])[:500]
 
 
+_BULLETS = frozenset("-*+\u2022")
+_LIST_ITEM = re.compile(r"^(?:[-*+\u2022]|\d+[.)])\s")
+_LIST_MARK = re.compile(r"^(?:[-*+\u2022]|\d+[.)])\s+")
+
+
 def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     """Consecutive prose lines joined; a blank line, heading, bullet or table row starts anew.
     Table rows are split into their cells, one paragraph each."""
@@ -119,12 +124,15 @@ def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     prev_num = None
     for num, text in lines:
         s = text.strip()
+        # first-character tests before the patterns: a heading starts with "#", a list item with
+        # a bullet or a digit
+        listed = bool(s) and (s[0] in _BULLETS or s[0].isdecimal()) and _LIST_ITEM.match(s) is not None
         new_para = (
             not s
             or prev_num is None
             or num != prev_num + 1
-            or _MD_HEADING.match(text)
-            or re.match(r"^(?:[-*+\u2022]|\d+[.)])\s", s)
+            or (s[0] == "#" and _MD_HEADING.match(text))
+            or listed
         )
         prev_num = num
         if s.startswith("|") or "\t" in text:
@@ -139,8 +147,8 @@ def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
             out.append(cur)
             cur = []
         if s:
-            fb = _FIELD_BOLD.match(text)
-            body = fb.group("value") if fb else re.sub(r"^(?:[-*+\u2022]|\d+[.)])\s+", "", s)
+            fb = _FIELD_BOLD.match(text) if ("**" in text or "__" in text) else None
+            body = fb.group("value") if fb else (_LIST_MARK.sub("", s, count=1) if listed else s)
             if body.strip():
                 cur.append((num, _strip_md(body)))
     if cur:
@@ -185,8 +193,8 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
         sentences: _Sentences | None = None
         last_measure: str | None = None
         found: list[tuple[int, str]] = []
-        low = joined.lower()
-        scan = _COUNT_LOWER.finditer(low) if len(low) == len(joined) else _COUNT_RE.finditer(joined)
+        low = _lowered(joined)
+        scan = _COUNT_LOWER.finditer(low) if low is not None else _COUNT_RE.finditer(joined)
         for m in scan:
             window = joined[max(0, m.start() - 40) : m.start()]  # bounded look-back: linear
             if m.group("n") is not None:

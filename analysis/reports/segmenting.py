@@ -37,6 +37,19 @@ def _heading_name(title: str) -> tuple[str | None, bool]:
     return _SECTION_ALIASES.get(k), update
 
 
+# Every section alias has a word that a line naming it must contain (lower-cased, emphasis markers
+# dropped): a cheap test before _heading_name, since most short lines are not headings. Derived
+# from the aliases, so a new alias needs nothing here.
+_ALIAS_WORDS = tuple(sorted({max(alias.split(), key=len) for alias in _SECTION_ALIASES}))
+
+
+def _may_name_section(text: str) -> bool:
+    low = text.lower()
+    if "*" in low or "_" in low or "`" in low:
+        low = low.replace("*", "").replace("_", "").replace("`", "")
+    return any(w in low for w in _ALIAS_WORDS)
+
+
 @dataclass
 class _Heading:
     name: str | None
@@ -109,7 +122,7 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
             ):
                 bold = _BOLD_LINE.match(text)
                 candidate = bold.group(1) if bold else stripped
-                name, update = _heading_name(candidate)
+                name, update = _heading_name(candidate) if _may_name_section(candidate) else (None, False)
                 in_rca = current is not None and current.name == "Root Cause Analysis"
                 bulleted = re.match(r"^\s*[-*+\u2022]\s", text) is not None
                 if name and not bulleted and not (in_rca and name == "Timeline"):

@@ -40,10 +40,15 @@ def _split_cells(line: str, style: str) -> list[str]:
             s = s[1:]
         if s.endswith("|") and not s.endswith("\\|"):
             s = s[:-1]
-        return [c.strip() for c in re.split(r"(?<!\\)\|", s)]
+        parts = s.split("|") if "\\" not in s else _UNESCAPED_PIPE.split(s)
+        return [c.strip() for c in parts]
     if style == "tab":
         return [c.strip() for c in line.strip("\n").split("\t")]
-    return [c.strip() for c in re.split(r"\s{2,}", line.strip())]
+    return [c.strip() for c in _SPACE_RUN.split(line.strip())]
+
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_SPACE_RUN = re.compile(r"\s{2,}")
 
 
 _HEADER_HINTS = (
@@ -169,12 +174,10 @@ def split_flat_row(text: str) -> dict | None:
     row: dict = {}
     cells: list[tuple[str, str]] = []
     while s:
-        for col, rx in (
-            ("due", _TRAIL_DATE),
-            ("kind", _TRAIL_KIND),
-            ("status", _TRAIL_STATUS),
-            ("root_cause", _TRAIL_ROOT),
-        ):
+        last = s[-1]
+        for col, rx, ends in _TRAILING:
+            if not (last in ends or (ends is _DATE_ENDS and last.isdecimal())):
+                continue  # the cell's pattern cannot end in this character: skip the search
             m = rx.search(s[-80:])
             if m:
                 if col == "status" and m.groupdict().get("on") and cells and cells[-1][0] == "due":
@@ -204,6 +207,16 @@ def split_flat_row(text: str) -> dict | None:
     row["item"] = s.rstrip(" .:;") + ("." if s.endswith(".") else "")
     return row
 
+
+# The characters each trailing cell can end with (any case; "ſ" is an s to IGNORECASE); a date or
+# root-cause reference may also end with any digit (`_DATE_ENDS` is checked with isdecimal too).
+_DATE_ENDS = frozenset("aAdD")
+_TRAILING = (
+    ("due", _TRAIL_DATE, _DATE_ENDS),
+    ("kind", _TRAIL_KIND, frozenset("eEnNtT")),
+    ("status", _TRAIL_STATUS, frozenset("eEdDgGnNsS\u017f")),
+    ("root_cause", _TRAIL_ROOT, _DATE_ENDS),
+)
 
 _MID_KIND = re.compile(
     r"\s(?P<kind>Prevent(?:ion|ive)?|Detect(?:ion|ive)?|Mitigat(?:e|ion))\s"

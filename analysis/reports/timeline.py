@@ -9,14 +9,19 @@ from ..formats import parse_zone
 from .dates import _MON, _ZONE_TOKEN_RE, _zone_from_note, parse_time_only_row, parse_timeline_row
 from .segmenting import _Section
 from .tables import _split_cells, is_separator
-from .vocabulary import _problem, _strip_md
+from .vocabulary import _lowered, _problem, _strip_md
+
+_ISO_YEAR = re.compile(r"\b((?:19|20)\d{2})[-/.]\d{1,2}[-/.]\d{1,2}\b")
+_MONTH_YEAR = rf"\b{_MON}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b"
+_MONTH_YEAR_I = re.compile(_MONTH_YEAR, re.IGNORECASE)
+_MONTH_YEAR_LOWER = re.compile(_MONTH_YEAR)  # on lower-cased text: the same matches, faster
 
 
 def _latest_year(text: str) -> int | None:
-    years = [int(y) for y in re.findall(r"\b((?:19|20)\d{2})[-/.]\d{1,2}[-/.]\d{1,2}\b", text)]
+    years = [int(y) for y in _ISO_YEAR.findall(text)]
+    low = _lowered(text)
     years += [
-        int(y)
-        for y in re.findall(rf"\b{_MON}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", text, re.I)
+        int(y) for y in (_MONTH_YEAR_LOWER.findall(low) if low is not None else _MONTH_YEAR_I.findall(text))
     ]
     return max(years) if years else None
 

@@ -126,6 +126,16 @@ def _strip_md(text: str) -> str:
     return " ".join(text.split())
 
 
+def _lowered(text: str) -> str | None:
+    """`text.lower()` when a lower-case pattern (ASCII, no IGNORECASE, about twice as fast) finds in
+    it exactly what the IGNORECASE pattern finds in `text`: same length, and no dotless i or long s,
+    which IGNORECASE matches to i and s but lower() keeps. Else None: use the IGNORECASE pattern."""
+    low = text.lower()
+    if len(low) != len(text) or "\u0131" in text or "\u017f" in text:
+        return None
+    return low
+
+
 def _clean_label(label: str) -> str:
     label = _strip_md(label).strip().rstrip(":").strip()
     return label.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
