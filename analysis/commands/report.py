@@ -58,19 +58,6 @@ def _demo_report() -> Path:
     return Path(paths[0])
 
 
-def _load_report(load_report, path) -> dict:
-    """`load_report` for a hostile file: a FIFO or device is refused by name (reading one would
-    block), and JSON nested too deep for Python's parser is an input error, not a crash."""
-    from ..errors import InputError
-    from ..safety import check_regular
-
-    check_regular(path)
-    try:
-        return load_report(path)
-    except RecursionError:
-        raise InputError(str(path), None, "not JSON: nested too deeply to read") from None
-
-
 def load_report_from_args(
     args: argparse.Namespace, *, required: bool = True
 ) -> tuple[dict | None, str | None]:
@@ -94,10 +81,10 @@ def load_report_from_args(
         comments = fetch(session_from_args(args), args.bug)
         return parse_comments(comments), f"bug {args.bug}"
     if args.file:
-        return _load_report(load_report, args.file), str(args.file)
+        return load_report(args.file), str(args.file)
     if getattr(args, "demo", False):
         path = _demo_report()
-        return _load_report(load_report, path), str(path)
+        return load_report(path), str(path)
     if required:
         raise UsageError("no report: give FILE, --bug ID or --demo")
     return None, None
@@ -182,7 +169,7 @@ def run_draft(args: argparse.Namespace) -> int:
     from ..reports import load_report
 
     if args.report:
-        report = _load_report(load_report, args.report)
+        report = load_report(args.report)
     elif getattr(args, "demo", False):
         report = load_report(_demo_report())  # --demo promises the demo incident, its report included
     else:
