@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""`report parse` time against input size: does it grow linearly, hostile inputs included?
+"""`report parse` time against input size: linear, hostile inputs included, 50 MB in seconds?
 
-    .venv/bin/python benchmarks/report_parse_speed.py [--base-lines 5000] [--steps 4] [--big-mb 50]
+    .venv/bin/python benchmarks/report_parse_speed.py [--base-lines 12500] [--steps 4] [--big-mb 50]
 
-For each input shape, texts of N, 2N, 4N, ... lines are parsed with `parse_report` (what
-`report parse FILE` runs). The baseline, timed in the same run on the same text, is one linear
-pass a reader cannot avoid: splitting the text into lines and scanning each for digits. Printed per
-size: our time, the baseline's, their ratio, and the growth of our time from the previous size
-(about 2.0 when the size doubles and the time is linear; 4.0 would be quadratic). Then one
-`--big-mb` MB text of mixed report lines. Figures are printed; nothing is asserted.
+For each input shape, texts of N, 2N, 4N, ... lines (default 12,500 to 100,000) are parsed with
+`parse_report` (what `report parse FILE` runs); then a mixed report text (timeline, GFM action-item
+table, prose with counts and a flattened table, the unit repeated) of `--big-mb` MB and of its
+halves (6.25, 12.5, 25, 50 MB by default). The baseline, timed in the same run on the same text,
+is one linear pass a reader cannot avoid: splitting the text into lines and scanning each for
+digits.
+
+Printed per size: our wall-clock and CPU seconds, the baseline's CPU seconds, the ratio (our CPU
+time over the baseline's), MB/s (of our CPU time), and the growth of our CPU time from the
+previous size (about 2.0 when the size doubles and the time is linear; 4.0 would be quadratic).
+CPU time is the figure to read on a shared machine: wall time grows with the load of other
+processes (the load average is printed before and after). Figures are printed; nothing is asserted.
 
 Shapes: realistic timeline rows, GFM action-item rows, flattened (run-together) rows, prose with
 counts, and the hostile ones that were quadratic before (issue 13): 50 KB runs of table separator
@@ -18,7 +24,9 @@ characters, lines of spaces or tabs in a Timeline, a date followed by a long run
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -92,54 +100,86 @@ def _baseline(text: str) -> None:
         _DIGITS.findall(line)
 
 
-def _time(fn, text: str, repeat: int = 3) -> float:
-    best = float("inf")
+def _time(fn, text: str, repeat: int = 3) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of `fn(text)`, the best of `repeat` runs."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn(text)
-        best = min(best, time.perf_counter() - t0)
-    return best
+        cpu = min(cpu, time.process_time() - c0)
+        wall = min(wall, time.perf_counter() - w0)
+    return wall, cpu
+
+
+def _mixed(megabytes: float) -> str:
+    unit = _timeline(200) + _gfm_items(200) + _prose(200) + _flat_items(100)
+    return unit * max(1, round(megabytes * 1_000_000 / len(unit)))
+
+
+_HEADER = (
+    f"{'shape':<20} {'lines':>8} {'MB':>7} {'wall s':>8} {'cpu s':>8} {'base s':>8} {'ratio':>7} "
+    f"{'MB/s':>6} {'growth':>7}"
+)
+
+
+def _row(name: str, text: str, prev: float | None) -> float:
+    """Time `parse_report` and the baseline on `text`, print one line; returns our CPU seconds."""
+    repeat = 1 if len(text) > 2_000_000 else 3
+    wall, cpu = _time(parse_report, text, repeat)
+    _, base = _time(_baseline, text, repeat)
+    mb = len(text.encode("utf-8")) / 1e6
+    growth = f"{cpu / prev:7.2f}" if prev else f"{'':>7}"
+    print(
+        f"{name:<20} {text.count(chr(10)):>8} {mb:>7.2f} {wall:>8.2f} {cpu:>8.2f} {base:>8.3f} "
+        f"{cpu / max(base, 1e-9):>7.1f} {mb / max(cpu, 1e-9):>6.2f} {growth}",
+        flush=True,
+    )
+    return cpu
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--base-lines", type=int, default=5000, help="lines of the smallest input (default 5000)")
-    ap.add_argument("--steps", type=int, default=4, help="doublings of the size (default 4)")
-    ap.add_argument("--big-mb", type=float, default=50, help="size of the last mixed text in MB (0: skip)")
+    ap.add_argument(
+        "--base-lines", type=int, default=12_500, help="lines of the smallest input (default 12500)"
+    )
+    ap.add_argument("--steps", type=int, default=4, help="sizes per shape, each twice the last (default 4)")
+    ap.add_argument("--big-mb", type=float, default=50, help="largest mixed text in MB (default 50; 0: skip)")
+    ap.add_argument(
+        "--mixed-steps", type=int, default=4, help="mixed-text sizes, halving from --big-mb (default 4)"
+    )
+    ap.add_argument("--shapes", default="", help="comma-separated shape names to run (default: all)")
     args = ap.parse_args()
 
-    print(
-        f"{'shape':<20} {'lines':>8} {'bytes':>10} {'ours s':>9} {'baseline s':>11} {'ratio':>7} {'growth':>7}"
-    )
-    worst = 0.0
+    print(f"load average before: {_load()}  ({os.cpu_count()} CPUs)")
+    print(_HEADER)
+    wanted = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    growths: list[float] = []
     for name, make in SHAPES.items():
+        if wanted and name not in wanted:
+            continue
         prev = None
         for k in range(args.steps):
-            n = args.base_lines * 2**k
-            text = make(n)
-            ours = _time(parse_report, text, 1 if len(text) > 5_000_000 else 3)
-            base = _time(_baseline, text)
-            growth = ours / prev if prev else float("nan")
+            cpu = _row(name, make(args.base_lines * 2**k), prev)
             if prev:
-                worst = max(worst, growth)
-            prev = ours
-            print(
-                f"{name:<20} {n:>8} {len(text):>10} {ours:>9.3f} {base:>11.4f} {ours / base:>7.1f} {growth:>7.2f}",
-                flush=True,
-            )
-    print(f"\nworst growth per doubling: {worst:.2f} (2.0 = linear, 4.0 = quadratic)")
-
+                growths.append(cpu / prev)
+            prev = cpu
     if args.big_mb > 0:
-        unit = _timeline(200) + _gfm_items(200) + _prose(200) + _flat_items(100)
-        text = unit * max(1, int(args.big_mb * 1_000_000 / len(unit)))
-        t0 = time.perf_counter()
-        parse_report(text)
-        ours = time.perf_counter() - t0
-        base = _time(_baseline, text, 1)
+        prev = None
+        for k in reversed(range(args.mixed_steps)):
+            cpu = _row("mixed report text", _mixed(args.big_mb / 2**k), prev)
+            if prev:
+                growths.append(cpu / prev)
+            prev = cpu
+    if growths:
         print(
-            f"{len(text) / 1e6:.1f} MB mixed report text, {text.count(chr(10))} lines: "
-            f"parse {ours:.1f} s, baseline {base:.2f} s, ratio {ours / base:.0f}"
+            f"\ngrowth of CPU time per doubling: median {statistics.median(growths):.2f}, "
+            f"worst {max(growths):.2f} (2.0 = linear, 4.0 = quadratic)"
         )
+    print(f"load average after: {_load()}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ LINT_RULES: dict[str, str] = {
     "action_item.no_due_date": "warning",
     "action_item.no_status": "warning",
     "action_item.unknown_status": "warning",
+    "action_item.match_budget": "warning",
     "timeline.no_zone": "warning",
     "timeline.ambiguous_zone": "warning",
     "timeline.unparsed_row": "warning",
