@@ -27,6 +27,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -257,6 +258,7 @@ class _Run:
         self.problems: list[Problem] = []
         self.failed = False
         self.position = ""  # "(3/20)": which CA of how many, for the progress bar
+        self.stream: _Stream | None = None  # sweep --store: downloads go on as they arrive
 
     def fail(self, where: str, position: str | None, reason: str, *, upstream: bool = True) -> None:
         self.problems.append(Problem(where, position, reason))
@@ -342,7 +344,7 @@ class _Run:
         )
         keys = self.key_certificates(sorted(ca.keys), key_batch)
         ids, _ = select_certificates(keys)
-        self.certificate_details(ids, cert_batch)
+        self.certificate_details(ids, cert_batch, keys)
         return keys
 
     def batched(self, items: list, batch: int, fetch: Callable[[list], None], what: str) -> None:
@@ -375,15 +377,24 @@ class _Run:
         self.batched(missing, batch, fetch, "spki")
         return {s: k for s in spkis if (k := self.state.key(s)) is not None}
 
-    def certificate_details(self, ids: list[int], batch: int) -> dict[int, dict]:
+    def certificate_details(
+        self, ids: list[int], batch: int, keys: dict[str, list[dict]] | None = None
+    ) -> dict[int, dict]:
         missing = [i for i in ids if self.state.cert(i) is None]
+        if self.stream is not None and keys is not None:  # saved by an earlier run (--resume)
+            have = [i for i in ids if self.state.cert(i) is not None]
+            for k in range(0, len(have), batch):
+                self.stream.send({i: self.state.cert(i) for i in have[k : k + batch]}, keys)
         if missing and self.offline:
             for i in missing:
                 self.fail("crt.sh database", f"crt.sh id {i}", "not in the sweep's saved state (--offline)")
             missing = []
 
         def fetch(part: list[int]) -> None:
-            self.state.save_certs(self.source.certificate_details(part))
+            rows = self.source.certificate_details(part)
+            self.state.save_certs(rows)
+            if self.stream is not None and keys is not None:
+                self.stream.send({int(r["crtsh_id"]): self.state.cert(r["crtsh_id"]) for r in rows}, keys)
 
         self.batched(missing, batch, fetch, "crt.sh id")
         return {i: c for i in ids if (c := self.state.cert(i)) is not None}
@@ -423,14 +434,9 @@ def _block(text: str | None) -> int:
     return int(m.group(1)) if m else 0
 
 
-def build_frames(
-    details: dict[int, dict],
-    key_rows: dict[str, list[dict]],
-    coverage: dict[int, int],
-) -> tuple[pd.DataFrame, RevocationData, list[Problem]]:
-    """The certificates frame (our own parser on crt.sh's DER, with crtsh_id, first_seen and
-    issuer_ca_id) and the revocations frame from each certificate's own crl_revoked row."""
-    meta = {int(r["crtsh_id"]): r for rows in key_rows.values() for r in rows}
+def certificate_frame(details: dict[int, dict], meta: dict[int, dict]) -> tuple[pd.DataFrame, list[Problem]]:
+    """The certificates frame of `details` (crt.sh id -> DER, first_seen): our own parser on
+    crt.sh's DER, in crt.sh id order, with crtsh_id, first_seen and issuer_ca_id from `meta`."""
     problems: list[Problem] = []
     ids = sorted(details)
     # One PEM bundle in crt.sh id order: the loader's fast path, and block N is ids[N - 1].
@@ -446,48 +452,130 @@ def build_frames(
         for p in probs
     )
     if certs is None or certs.empty:
-        return coerce_certificates(pd.DataFrame()), RevocationData(empty_revocations(), [], []), problems
+        return coerce_certificates(pd.DataFrame()), problems
     order = [ids[_block(src) - 1] for src in certs["source"].astype(str)]
     certs["crtsh_id"] = pd.array(order, dtype="Int64")
     certs["source"] = pd.array([f"crt.sh id {cid}" for cid in order], dtype="string")
     seen = [details[cid]["first_seen"] for cid in order]
     certs["first_seen"] = pd.to_datetime(pd.Series(seen, dtype="object"), utc=True).astype(TIME_DTYPE)
     certs["issuer_ca_id"] = pd.array([meta.get(cid, {}).get("issuer_ca_id") for cid in order], dtype="Int64")
-    certs = coerce_certificates(certs)
+    return coerce_certificates(certs), problems
+
+
+def revocation_row(m: dict, issuer_dn: str) -> dict | Problem:
+    """A certificate's own crl_revoked row (from `meta`) as a revocations frame row."""
+    code = 0 if m["reason_code"] is None else int(m["reason_code"])  # NULL: no one-byte reason
+    if code not in REASON_NAMES:
+        return Problem(
+            f"crt.sh crl_revoked ca_id {m['issuer_ca_id']}",
+            f"serial {m['serial']}",
+            f"unknown CRL reason code {code}; entry skipped",
+        )
+    return {
+        "issuer_dn": issuer_dn,
+        "serial": format_serial(int(m["serial"], 16)),
+        "revoked_at": m["revoked_at"],
+        "reason": REASON_NAMES[code],
+        "reason_code": code,
+        "source": f"crtsh-db:ca_id {m['issuer_ca_id']}",
+    }
+
+
+def build_frames(
+    details: dict[int, dict],
+    key_rows: dict[str, list[dict]],
+    coverage: dict[int, int],
+) -> tuple[pd.DataFrame, RevocationData, list[Problem]]:
+    """The certificates frame (our own parser on crt.sh's DER, with crtsh_id, first_seen and
+    issuer_ca_id) and the revocations frame from each certificate's own crl_revoked row."""
+    meta = {int(r["crtsh_id"]): r for rows in key_rows.values() for r in rows}
+    certs, problems = certificate_frame(details, meta)
+    if certs.empty:
+        return certs, RevocationData(empty_revocations(), [], []), problems
     issuer_of = dict(zip(certs["issuer_ca_id"].astype("Int64"), certs["issuer_dn"].astype(str), strict=False))
     rows = []
     for cid in sorted(details):
         m = meta.get(cid)
         if m is None or m["revoked_at"] is None or int(m["issuer_ca_id"]) not in issuer_of:
             continue
-        code = 0 if m["reason_code"] is None else int(m["reason_code"])  # NULL: no one-byte reason
-        if code not in REASON_NAMES:
-            problems.append(
-                Problem(
-                    f"crt.sh crl_revoked ca_id {m['issuer_ca_id']}",
-                    f"serial {m['serial']}",
-                    f"unknown CRL reason code {code}; entry skipped",
-                )
-            )
-            continue
-        rows.append(
-            {
-                "issuer_dn": issuer_of[int(m["issuer_ca_id"])],
-                "serial": format_serial(int(m["serial"], 16)),
-                "revoked_at": m["revoked_at"],
-                "reason": REASON_NAMES[code],
-                "reason_code": code,
-                "source": f"crtsh-db:ca_id {m['issuer_ca_id']}",
-            }
-        )
+        row = revocation_row(m, issuer_of[int(m["issuer_ca_id"])])
+        if isinstance(row, Problem):
+            problems.append(row)
+        else:
+            rows.append(row)
     frame = coerce_revocations(pd.DataFrame(rows)).drop_duplicates() if rows else empty_revocations()
-    # crt.sh speaks for an issuer's revocations only when it fetches that issuer's CRLs.
-    infos = [
+    return certs, RevocationData(frame, crl_infos(issuer_of, coverage), []), problems
+
+
+def crl_infos(issuer_of: dict[int, str], coverage: dict[int, int]) -> list[CRLInfo]:
+    """crt.sh speaks for an issuer's revocations only when it fetches that issuer's CRLs."""
+    return [
         CRLInfo(f"crt.sh database ca_id {ca} ({coverage[ca]} CRLs)", issuer_of[ca], None, None, 0)
         for ca in sorted(issuer_of)
         if coverage.get(int(ca))
     ]
-    return certs, RevocationData(frame, infos, []), problems
+
+
+class ResultSink(Protocol):
+    """Where a sweep streams what it downloads (analysis.store.ingest.StoreAppender is one):
+    certificates and revocations batch by batch as they arrive, with each row's position in the
+    sweep's own reading order (2 * crt.sh id, and 2 * crt.sh id + 1 for a certificate's own
+    revocation), then `finish` once with what describes the whole sweep."""
+
+    def add_certificates(self, frame: pd.DataFrame, order: Sequence[int] | None = None) -> None: ...
+
+    def add_revocations(self, frame: pd.DataFrame, order: Sequence[int] | None = None) -> None: ...
+
+    def finish(
+        self,
+        *,
+        crls: Sequence[CRLInfo] = (),
+        problems: Sequence[Problem] = (),
+        inputs: Sequence[dict] | None = None,
+        **details: object,
+    ) -> dict: ...
+
+
+class _Stream:
+    """The sweep's downloads handed to a ResultSink as they arrive: each certificate once, each
+    distinct revocation row once, a revocation as soon as its issuer's name is known (from a
+    certificate of that crt.sh CA): the rows `build_frames` makes of the whole sweep."""
+
+    def __init__(self, sink: ResultSink) -> None:
+        self.sink = sink
+        self.sent: set[int] = set()
+        self.issuer_of: dict[int, str] = {}
+        self.waiting: list[tuple[int, dict]] = []  # revocations whose issuer has no certificate yet
+        self.rows_sent: set[tuple] = set()
+
+    def send(self, details: dict[int, dict], key_rows: dict[str, list[dict]]) -> None:
+        ids = [i for i in sorted(details) if i not in self.sent]
+        if not ids:
+            return
+        self.sent.update(ids)
+        meta = {int(r["crtsh_id"]): r for rows in key_rows.values() for r in rows}
+        certs, _ = certificate_frame({i: details[i] for i in ids}, meta)  # problems: build_frames
+        if len(certs):
+            self.sink.add_certificates(certs, order=[2 * int(c) for c in certs["crtsh_id"]])
+            for ca, dn in zip(certs["issuer_ca_id"], certs["issuer_dn"].astype(str), strict=True):
+                if ca is not pd.NA:
+                    self.issuer_of[int(ca)] = dn
+        self.waiting += [(i, meta[i]) for i in ids if i in meta and meta[i]["revoked_at"] is not None]
+        rows, order, waiting = [], [], []
+        for cid, m in self.waiting:
+            ca = int(m["issuer_ca_id"])
+            if ca not in self.issuer_of:
+                waiting.append((cid, m))
+                continue
+            row = revocation_row(m, self.issuer_of[ca])
+            if isinstance(row, Problem) or tuple(row.values()) in self.rows_sent:
+                continue
+            self.rows_sent.add(tuple(row.values()))
+            rows.append(row)
+            order.append(2 * cid + 1)
+        self.waiting = waiting
+        if rows:
+            self.sink.add_revocations(coerce_revocations(pd.DataFrame(rows)), order=order)
 
 
 def run_sweep(
@@ -508,18 +596,23 @@ def run_sweep(
     as_of: dt.datetime | str | None = None,
     progress: bool | None = None,
     problems: Sequence[Problem] = (),
+    sink: ResultSink | None = None,
 ) -> SweepResult:
     """Sweep the CAs `cas` [(crt.sh ca id, name)] for keyCompromise revocations with
     since <= revocation date < until (default: 2013 to now) and hand what they lead to to
     `find_key_reuse`. `source` answers key_compromise_page, key_certificates,
     certificate_details and crl_coverage, and raises `Cancelled` when the server cancels.
-    UpstreamError from the source propagates (the database is unusable)."""
+    UpstreamError from the source propagates (the database is unusable).
+
+    `sink` (e.g. a store): the certificates and revocations are handed to it batch by batch as they
+    arrive, and it is finished with the sweep's CRL coverage, problems, inputs and figures."""
     from tqdm import tqdm
 
     since = utc(since) if since is not None else DEFAULT_SINCE
     until = utc(until) if until is not None else utc(pd.Timestamp.now(tz="UTC").ceil("D"))
     state = SweepState(state_dir, fresh=not resume, offline=offline)
     run = _Run(source, state, offline=offline, min_chunk=min_chunk, page=page)
+    run.stream = _Stream(sink) if sink is not None else None
     run.problems.extend(problems)
     if not offline:
         state.save_cas(list(cas))
@@ -558,6 +651,9 @@ def run_sweep(
             run.fail("crt.sh database", "crl coverage", str(exc))
     certs, revocations, more = build_frames(details, all_keys, coverage)
     run.problems.extend(more)
+    if run.stream is not None:
+        run.stream.send(details, all_keys)  # a no-op: every certificate was sent when it arrived
+    given = list(run.problems)
     findings = find_key_reuse(
         certs,
         revocations,
@@ -587,7 +683,15 @@ def run_sweep(
     for name in ("statements", "rows", "bytes", "reconnects"):
         if hasattr(source, name):
             stats[name] = int(getattr(source, name))
-    return SweepResult(findings, summaries, stats, run.failed)
+    result = SweepResult(findings, summaries, stats, run.failed)
+    if sink is not None:
+        sink.finish(
+            crls=revocations.crls,
+            problems=given,
+            inputs=findings.inputs,
+            sweep={**stats, "failed": run.failed, "cas": [c.to_dict() for c in summaries]},
+        )
+    return result
 
 
 def count_violations(findings: Findings, summaries: list[CASweep], certs: pd.DataFrame) -> None:

@@ -77,6 +77,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--crl", action="append", default=[], metavar="PATH|URL", help="--via http: a CRL file or URL"
     )
+    p.add_argument(
+        "--store",
+        metavar="DIR",
+        help=(
+            "also append the swept certificates and revocations to this Parquet store (created when "
+            "missing), batch by batch as they arrive; `keyreuse --store DIR` then analyses them"
+        ),
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when anything was skipped")
     add_shared_options(p, crtsh=True)
     p.set_defaults(func=run)
@@ -117,20 +125,67 @@ def run(args: argparse.Namespace) -> int:
             from ..sources.sweep_http import sweep_http
         except ImportError as exc:
             raise UsageError("--via http is not available in this build; use --via db") from exc
-        result = sweep_http(
-            session_from_args(args),
-            args.crl_list,
-            args.crl,
-            ca_ids=[] if args.all_cas else args.ca_id,
-            ca_names=[] if args.all_cas else args.ca_name,
-            scope=args.scope,
-            since=since,
-            until=until,
-            as_of=as_of,
+        appender = _appender(
+            args,
+            kind="crtsh-sweep-http",
+            path_or_url="crl " + ", ".join([*args.crl_list, *args.crl]),
+            key=None,
+            ordered=False,
+            details={"source": "crt.sh web search and the CRLs given", "since": since, "until": until},
         )
+        with appender or _nothing():
+            result = sweep_http(
+                session_from_args(args),
+                args.crl_list,
+                args.crl,
+                ca_ids=[] if args.all_cas else args.ca_id,
+                ca_names=[] if args.all_cas else args.ca_name,
+                scope=args.scope,
+                since=since,
+                until=until,
+                as_of=as_of,
+                sink=appender,
+            )
+        _report_store(appender)
     else:
         result = _sweep_db(args, since, until, as_of)
     return _print(result, args)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _appender(args: argparse.Namespace, **kw):
+    """sweep --store: the store's appender (None without --store); duckdb is needed to write one."""
+    if not args.store:
+        return None
+    try:
+        import duckdb  # noqa: F401 - the store's dedupe reads it; say so before sweeping
+    except ImportError as exc:
+        raise UsageError(f"--store needs duckdb ({exc})") from exc
+    from ..formats import format_time
+    from ..store.ingest import StoreAppender
+
+    kw["details"] = {
+        k: (format_time(v) if isinstance(v, dt.datetime) else v) for k, v in kw["details"].items()
+    }
+    return StoreAppender(args.store, **kw)
+
+
+def _report_store(appender) -> None:
+    """One line on stderr: what the sweep added to the store."""
+    if appender is None or not appender.record:
+        return
+    r = appender.record
+    sys.stderr.write(
+        f"store {appender.dir}: appended {r['entries']} certificates ({r['already_in_store']} already "
+        f"there, kept as repeats), {r['revocation_entries']} revocations"
+        + ("; replaced this sweep's earlier record" if appender.replaced else "")
+        + "\n"
+    )
 
 
 def _sweep_db(args: argparse.Namespace, since, until, as_of):
@@ -147,6 +202,7 @@ def _sweep_db(args: argparse.Namespace, since, until, as_of):
         "until": until,
     }
     state_dir = _state_dir(args, selection)
+    appender = None
     with db:
         if args.offline:
             cas = SweepState(state_dir, fresh=False, offline=True).cas
@@ -171,20 +227,37 @@ def _sweep_db(args: argparse.Namespace, since, until, as_of):
             raise UsageError(
                 "no crt.sh CA matches " + "; ".join(f"{p.input} {p.position}" for p in unmatched)
             )
-        return run_sweep(
-            db,
-            cas,
-            state_dir=state_dir,
-            since=since,
-            until=until,
-            chunk=dt.timedelta(days=args.chunk_days),
-            min_chunk=dt.timedelta(hours=args.min_chunk_hours),
-            resume=args.resume,
-            offline=args.offline,
-            scope=args.scope,
-            as_of=as_of,
-            problems=unmatched,
+        appender = _appender(
+            args,
+            kind="crtsh-sweep",
+            path_or_url="crt.sh database",
+            key="sweep:" + state_dir.name,  # the same sweep again replaces its earlier record
+            ordered=True,
+            details={
+                "source": redact_dsn(db.dsn),
+                "cas": [[int(i), str(n)] for i, n in cas],
+                "since": since,
+                "until": until,
+            },
         )
+        with appender or _nothing():
+            result = run_sweep(
+                db,
+                cas,
+                state_dir=state_dir,
+                since=since,
+                until=until,
+                chunk=dt.timedelta(days=args.chunk_days),
+                min_chunk=dt.timedelta(hours=args.min_chunk_hours),
+                resume=args.resume,
+                offline=args.offline,
+                scope=args.scope,
+                as_of=as_of,
+                problems=unmatched,
+                sink=appender,
+            )
+    _report_store(appender)
+    return result
 
 
 def _print(result, args: argparse.Namespace) -> int:

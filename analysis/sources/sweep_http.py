@@ -55,10 +55,13 @@ def sweep_http(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     as_of: dt.datetime | None = None,
+    sink=None,
 ) -> SweepResult:
     """The sweep through crt.sh's web search: `crl_lists` are CCADB JSON files of CRL URLs, `crls`
     CRL URLs or files; `ca_ids`/`ca_names` keep the entries whose certificate crt.sh lists under
-    those CAs (crt.sh id; part of the name, any case). Raises UsageError when no CRL was given."""
+    those CAs (crt.sh id; part of the name, any case). Raises UsageError when no CRL was given.
+    `sink` (analysis.sweep.ResultSink, e.g. a store) gets each CRL's entries and each key's
+    certificates as they arrive, then `finish` with the CRLs' issuers, the problems and inputs."""
     sources: list[str] = []
     problems: list[Problem] = []
     for path in crl_lists:
@@ -90,6 +93,8 @@ def sweep_http(
             continue
         rd = load_crl_bytes(data, str(src))
         frames.append(rd.frame)
+        if sink is not None:
+            sink.add_revocations(coerce_revocations(rd.frame))
         infos.extend(rd.crls)
         problems.extend(rd.problems)
         inputs.append({"kind": "crl", "path_or_url": str(src), "entries": int(len(rd.frame))})
@@ -148,6 +153,9 @@ def sweep_http(
         got, probs = cert_frames(items)
         problems.extend(probs)
         cert_list.extend(got)
+        if sink is not None:
+            for frame in got:
+                sink.add_certificates(coerce_certificates(frame))
         inputs.append(
             {
                 "kind": "crtsh-spki",
@@ -160,6 +168,7 @@ def sweep_http(
         if cert_list
         else coerce_certificates(pd.DataFrame())
     )
+    given = list(problems)
     findings = find_key_reuse(
         certs,
         RevocationData(revs, [i for i in infos if isinstance(i, CRLInfo)], []),
@@ -180,4 +189,12 @@ def sweep_http(
         "keycompromise_entries": int(len(kc)),
         "certificates_downloaded": int(len(certs)),
     }
-    return SweepResult(findings, summaries, stats, has_upstream_failure(problems))
+    result = SweepResult(findings, summaries, stats, has_upstream_failure(problems))
+    if sink is not None:
+        sink.finish(
+            crls=[i for i in infos if isinstance(i, CRLInfo)],
+            problems=given,
+            inputs=findings.inputs,
+            sweep={**stats, "failed": result.failed, "cas": [c.to_dict() for c in summaries]},
+        )
+    return result

@@ -215,38 +215,61 @@ def _ingest_certificates(
 def write_certificates(store: Store, frames: Iterable[pd.DataFrame]) -> tuple[int, list[str]]:
     """Append certificates frames (in reading order) to a store being written; returns
     (entries, files). Repeated certificates become `dup` rows; names are dropped from them."""
-    from ..keyreuse import _issuer_keys
-    from ..schema import coerce_certificates
+    writer = CertificateWriter(store)
+    for frame in frames:
+        writer.add(frame)
+    return writer.close()
 
-    written: list[str] = []
-    entries = 0
-    pending: list[pd.DataFrame] = []
-    pending_rows = 0
 
-    def flush() -> None:
-        nonlocal pending, pending_rows
-        if not pending:
+class CertificateWriter:
+    """Certificates frames appended to a store being written, BATCH_ROWS rows to a Parquet batch.
+
+    A frame may carry its own `seq` column (its reading order, e.g. a sweep's crt.sh ids); otherwise
+    rows get the store's next sequence numbers in the order they are added."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.written: list[str] = []
+        self.entries = 0
+        self.pending: list[pd.DataFrame] = []
+        self.pending_rows = 0
+        self.duplicates = 0  # rows written as `dup`: certificates the store already had
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
             return
-        frame = coerce_certificates(pd.concat(pending, ignore_index=True))
-        pending, pending_rows = [], 0
+        self.entries += len(frame)
+        self.pending.append(frame)
+        self.pending_rows += len(frame)
+        if self.pending_rows >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        from ..keyreuse import _issuer_keys
+        from ..schema import coerce_certificates
+
+        if not self.pending:
+            return
+        store = self.store
+        frame = coerce_certificates(pd.concat(self.pending, ignore_index=True))
+        self.pending, self.pending_rows = [], 0
         frame["issuer_key"] = _issuer_keys(frame["issuer_dn"])
-        frame["seq"] = np.arange(len(frame), dtype="int64") + store.next_seq(len(frame))
-        frame["dup"] = frame["cert_sha256"].duplicated().to_numpy() | _in_store(store, written, frame)
+        if "seq" in frame.columns:
+            frame["seq"] = frame["seq"].astype("int64")
+        else:
+            frame["seq"] = np.arange(len(frame), dtype="int64") + store.next_seq(len(frame))
+        frame["dup"] = frame["cert_sha256"].duplicated().to_numpy() | _in_store(store, self.written, frame)
+        self.duplicates += int(frame["dup"].sum())
         for col in ("subject_dn", "subject_cn", "san_dns"):
             frame[col] = frame[col].where(~frame["dup"], None)
         prefix = frame["spki_sha256"].str.slice(0, PREFIX_LEN).fillna("")
         for p, part in frame.groupby(prefix.to_numpy(), sort=True):
-            written.append(store.write_table("certs", _cert_table(part), prefix=p))
+            self.written.append(store.write_table("certs", _cert_table(part), prefix=p))
 
-    for frame in frames:
-        entries += len(frame)
-        pending.append(frame)
-        pending_rows += len(frame)
-        if pending_rows >= BATCH_ROWS:
-            flush()
-    flush()
-    store.add_files("certs", written)
-    return entries, written
+    def close(self) -> tuple[int, list[str]]:
+        self.flush()
+        self.store.add_files("certs", self.written)
+        return self.entries, self.written
 
 
 def _cert_table(frame: pd.DataFrame) -> pa.Table:
@@ -355,3 +378,172 @@ def _plain_table(frame: pd.DataFrame, table: str) -> pa.Table:
         },
         schema=schema,
     )
+
+
+# --- results that arrive in batches (`sweep --store`) ---------------------------------------
+
+SEQ_LIMIT = 1 << 49  # rules.PRECERT_BIT is 1 << 50: every position stays below it
+
+
+class StoreAppender:
+    """Certificates and revocations appended to a store while they arrive (a sweep), listed in the
+    manifest as one ingest by `finish`.
+
+    The store's lock is held from `open` to `finish`/`close`, so nothing else writes in between.
+    Batches go to Parquet at once (memory holds at most BATCH_ROWS rows of each table); only
+    `finish` lists them in the manifest, so a run that dies leaves files nothing reads and the store
+    as it was.
+
+    `ordered=True`: every batch comes with its rows' positions in the caller's reading order (unique
+    non-negative integers, e.g. 2 * crt.sh id), so "first" means what it means in the frame the caller
+    analyses itself, whatever order the batches arrive in. Otherwise rows are numbered as they
+    arrive. `key`: an earlier record with the same key (the same sweep run again, e.g. after
+    --resume) is taken out of the manifest, so its certificates are not counted twice.
+    """
+
+    def __init__(
+        self,
+        store_dir: str | os.PathLike,
+        *,
+        kind: str,
+        path_or_url: str,
+        key: str | None = None,
+        ordered: bool = False,
+        details: dict | None = None,
+    ) -> None:
+        self.dir = Path(store_dir)
+        self.kind, self.path_or_url, self.key, self.ordered = kind, path_or_url, key, ordered
+        self.details = dict(details or {})
+        self.replaced = 0
+        self.record: dict | None = None  # the manifest record, once finished
+        self._lock = None
+
+    def open(self) -> StoreAppender:
+        import fcntl
+
+        from .layout import _read_manifest
+
+        self.store = open_store(self.dir, create=True)
+        self._lock = open(self.store.path / ".lock", "a+")  # noqa: SIM115 - held until finish/close
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self.store.manifest = _read_manifest(self.store.path)
+        if self.key is not None:
+            self._drop_earlier()
+        self.base = int(self.store.manifest["next_seq"])
+        self.top = self.base
+        self.certs = CertificateWriter(self.store)
+        self.revs: list[pd.DataFrame] = []
+        self.rev_rows = 0
+        self.rev_entries = 0
+        self.rev_files: list[str] = []
+        return self
+
+    def __enter__(self) -> StoreAppender:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the lock; without `finish`, nothing written is listed in the manifest."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _drop_earlier(self) -> None:
+        m = self.store.manifest
+        old = [i for i in m["ingests"] if i.get("key") == self.key]
+        gone = {f for i in old for f in i.get("files", [])}
+        for table, files in m["tables"].items():
+            m["tables"][table] = [f for f in files if f not in gone]
+        m["ingests"] = [i for i in m["ingests"] if i.get("key") != self.key]
+        self.replaced = len(old)
+
+    def _positions(self, frame: pd.DataFrame, order: Iterable[int] | None) -> pd.DataFrame:
+        frame = frame.copy()
+        if not self.ordered:
+            if order is not None:
+                raise ValueError("positions given to an appender that numbers rows as they arrive")
+            return frame
+        if order is None:
+            raise ValueError("an ordered appender needs each row's position")
+        seq = self.base + np.asarray(list(order), dtype="int64")
+        if len(seq) != len(frame) or (len(seq) and (seq.min() < self.base or seq.max() >= SEQ_LIMIT)):
+            raise ValueError("positions: one non-negative integer per row, below 2**49 with the store's")
+        frame["seq"] = seq
+        self.top = max(self.top, int(seq.max()) + 1) if len(seq) else self.top
+        return frame
+
+    def add_certificates(self, frame: pd.DataFrame, order: Iterable[int] | None = None) -> None:
+        """Certificates frame rows (analysis/schema.py columns), deduplicated against the store."""
+        if len(frame):
+            self.certs.add(self._positions(frame, order))
+
+    def add_revocations(self, frame: pd.DataFrame, order: Iterable[int] | None = None) -> None:
+        if not len(frame):
+            return
+        frame = self._positions(frame, order)
+        frame["issuer_key"] = [_issuer_key_or_none(n) for n in frame["issuer_dn"].tolist()]
+        if "seq" not in frame.columns:
+            frame["seq"] = np.arange(len(frame), dtype="int64") + self.store.next_seq(len(frame))
+        self.revs.append(frame)
+        self.rev_rows += len(frame)
+        if self.rev_rows >= BATCH_ROWS:
+            self._flush_revocations()
+
+    def _flush_revocations(self) -> None:
+        if not self.revs:
+            return
+        frame = pd.concat(self.revs, ignore_index=True)
+        self.revs, self.rev_rows = [], 0
+        self.rev_entries += len(frame)
+        self.rev_files.append(self.store.write_table("revocations", _plain_table(frame, "revocations")))
+
+    @property
+    def written(self) -> tuple[int, int]:
+        """(certificates, revocations) taken so far, for progress."""
+        return self.certs.entries, self.rev_entries + self.rev_rows
+
+    def finish(
+        self,
+        *,
+        crls: Iterable = (),
+        problems: Iterable[Problem] = (),
+        inputs: Iterable[dict] | None = None,
+        **details: object,
+    ) -> dict:
+        """Write what is pending, list it all in the manifest as one record, release the lock.
+        `crls` (CRLInfo) are the issuers whose revocations the data speaks for (coverage notes);
+        `inputs` the key-reuse JSON's inputs for this record (default: the record itself)."""
+        from .layout import _write_manifest
+
+        entries, cert_files = self.certs.close()
+        self._flush_revocations()
+        self.store.add_files("revocations", self.rev_files)
+        m = self.store.manifest
+        if self.ordered:
+            m["next_seq"] = max(int(m["next_seq"]), self.top)
+        record = {
+            "kind": self.kind,
+            "path_or_url": self.path_or_url,
+            "entries": entries,
+            "revocation_entries": self.rev_entries,
+            "already_in_store": self.certs.duplicates,
+            "problems": _problem_dicts(problems),
+            "crls": [{"issuer_dn": c.issuer_dn, "indirect_issuers": list(c.indirect_issuers)} for c in crls],
+            "files": [*cert_files, *self.rev_files],
+            **self.details,
+            **details,
+        }
+        if self.key is not None:
+            record["key"] = self.key
+        if inputs is not None:
+            record["inputs"] = [
+                {"kind": i["kind"], "path_or_url": i["path_or_url"], "entries": int(i["entries"])}
+                for i in inputs
+            ]
+        self.store.add_ingest(record)
+        _write_manifest(self.store.path, m)
+        self.close()
+        self.record = record
+        return record

@@ -107,10 +107,13 @@ class Store:
     @property
     def inputs(self) -> list[dict]:
         """The `inputs` list of the key-reuse JSON: one entry per ingested input."""
-        return [
-            {"kind": i["kind"], "path_or_url": i["path_or_url"], "entries": i["entries"]}
-            for i in self.manifest["ingests"]
-        ]
+        out: list[dict] = []
+        for i in self.manifest["ingests"]:
+            if "inputs" in i:  # a sweep lists the inputs its own JSON lists
+                out.extend(dict(x) for x in i["inputs"])
+            else:
+                out.append({"kind": i["kind"], "path_or_url": i["path_or_url"], "entries": i["entries"]})
+        return out
 
     @property
     def problems(self) -> list[Problem]:
