@@ -7,10 +7,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format notebooks lab bench fuzz clean
 
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,spark]'
+# The C accelerator is rebuilt in place whenever analysis/_cder.c changes (a rebase that brings a new
+# _cder.c must not leave a stale .so); when only _cder.c changed, nothing is reinstalled. It is
+# optional: if it does not compile, no stale .so is left and analysis/der.py reads in Python.
+$(STAMP): pyproject.toml constraints.txt setup.py analysis/_cder.c
+	@if [ ! -x $(BIN)/python ] || [ "$?" != "analysis/_cder.c" ]; then \
+	  set -e; \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/python -m pip install -q --upgrade pip; \
+	  $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,spark]'; \
+	fi
+	rm -f analysis/_cder.*.so build/lib.*/analysis/_cder.*.so
+	-$(BIN)/python setup.py -q build_ext --inplace --force
+	@ls analysis/_cder.*.so >/dev/null 2>&1 || \
+	  echo "analysis/_cder.c did not compile: the pure-Python DER reader is used"
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -158,3 +158,34 @@ def test_sweep_via_http_other_ca_finds_nothing_and_needs_crls(upstream, tmp_path
         ["sweep", "--via", "http", "--all-cas", "--crl-list", str(bad), "--cache-dir", str(tmp_path)], capsys
     )
     assert code == 2 and str(bad) in err and "Traceback" not in err
+
+
+def test_sweep_via_http_into_a_store(upstream, tmp_path, capsys):
+    """--store: the CRL's entry and the key's 3 certificates go to the store; `keyreuse --store`
+    then gives the sweep's findings (the module docstring's expectations) and its inputs."""
+    store = tmp_path / "store"
+    good = f"{upstream.crl_url}/crl/good.crl"
+    argv = ["sweep", "--via", "http", "--ca-id", str(CA_ID), "--crl", good, "--as-of", "2024-01-01"]
+    argv += ["--format", "json", "--crtsh-url", upstream.crtsh_url, "--cache-dir", str(tmp_path / "c")]
+    code, out, err = _run([*argv, "--store", str(store)], capsys)
+    assert code == 0, err
+    swept = json.loads(out)
+    _check(swept)
+    assert f"store {store}: appended 3 certificates (0 already there" in err and "1 revocations" in err
+    (rec,) = json.loads((store / "manifest.json").read_text())["ingests"]
+    assert (rec["kind"], rec["entries"], rec["revocation_entries"]) == ("crtsh-sweep-http", 3, 1)
+    assert rec["path_or_url"] == f"crl {good}" and len(rec["crls"]) == 1
+
+    code, out, err = _run(
+        ["keyreuse", "--store", str(store), "--as-of", "2024-01-01", "--format", "json"], capsys
+    )
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["summary"] == EXPECTED_SUMMARY
+    assert {v["serial"]: v["crtsh_url"] for v in got["violations"]} == {
+        s: want[-1] for s, want in EXPECTED_VIOLATIONS.items()
+    }
+    swept.pop("sweep")
+    swept["notes"] = [n for n in swept["notes"] if not n.startswith("Sweep (--via http)")]
+    assert got == swept  # inputs too: the CRL and the crt.sh SPKI search
+    assert [i["kind"] for i in got["inputs"]] == ["crl", "crtsh-spki"]
