@@ -20,7 +20,7 @@ pytestmark = pytest.mark.notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ("keyreuse", "incident_report", "corpus")
+NAMES = ("keyreuse", "incident_report", "corpus", "store")
 DEMO_CORPUS = REPO / "data" / "demo" / "corpus"
 REAL_DUMP = REPO.parent / "shared" / "realdata" / "bugzilla" / "ca_compliance_bugs_2026-03-15.json"
 PROBE = "__probe__ "
@@ -237,6 +237,40 @@ def test_corpus_notebook(kernel_specs, tmp_path):
         "Days from filing to resolution",
         "CCADB deadlines kept",
     )
+
+
+STORE_PROBE = (
+    "{'ingests': info.ingests, 'entries': info.entries, 'skipped': info.skipped,"
+    " 'rows': ingests['entries'].tolist(), 'summary': findings.summary, 'loaded': findings.all_keys_loaded,"
+    " 'v1': len(violations_page_1), 'last': last, 'vlast': len(violations_last_page),"
+    " 'keys1': keys_page_1['compromised_at'].notna().tolist(), 'd1': len(delays_page_1)}"
+)
+
+
+def test_store_notebook(kernel_specs, tmp_path):
+    pytest.importorskip("duckdb")
+    nb, value = run_notebook(kernel_specs, "store", tmp_path, STORE_PROBE)
+    # data/demo/README.md: 106 certificate entries (104 distinct); the 4 CRLs hold 7, 9, 8, 12
+    # entries (36); one ingest for the certificates folder and one per CRL.
+    assert (value["ingests"], value["entries"], value["skipped"]) == (5, {"certificates": 106, "crl": 36}, 0)
+    assert sorted(value["rows"]) == [7, 8, 9, 12, 106]
+    s = value["summary"]
+    assert (s["certificate_entries"], s["distinct_certificates"], s["distinct_keys"]) == (106, 104, 51)
+    assert (s["violating_issuances"], s["compromised_keys"], s["revocation_delays"]) == (33, 8, 31)
+    assert s["remaining_valid"] == 3  # as of the demo's report date
+    assert value["loaded"] is False  # the keys were paged from the engine, not loaded
+    # 33 violations in pages of 10: 10 on page 1, 3 on page 4 (the last).
+    assert (value["v1"], value["last"], value["vlast"]) == (10, 4, 3)
+    # Keys: the 8 compromised ones lead, then the first 2 of the 43 others.
+    assert value["keys1"] == [True] * 8 + [False] * 2
+    assert value["d1"] == 10  # 31 revocation delays: a full first page
+    text = _outputs_text(nb)
+    assert "violations: page 1 of 4 (33 rows, 10 on this page)" in text
+    assert "keys: page 1 of 6 (51 rows, 10 on this page)" in text
+
+    # One page of 50 holds every violation.
+    _, value = run_notebook(kernel_specs, "store", tmp_path, "{'v1': len(violations_page_1)}", page_size=50)
+    assert value["v1"] == 33
 
 
 def test_corpus_notebook_on_the_real_dump(kernel_specs, tmp_path):

@@ -102,7 +102,10 @@ class DuckDBEngine:
         self.con.execute(f"SET temp_directory = {_literal(temp_dir)}")
         self.con.execute("SET preserve_insertion_order = false")
         # DuckDB's own bar would write over the output; the findings come all at once at the end.
-        self.con.execute("SET enable_progress_bar = false")
+        try:
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:  # Jupyter without ipywidgets refuses it (off there anyway)
+            pass
 
     def load(self, store: Store, name_map: dict[str, str]) -> None:
         files = {t: store.files(t) for t in ("certs", "revocations", "compromised")}
