@@ -345,6 +345,12 @@ class _Run:
         keys = self.key_certificates(sorted(ca.keys), key_batch)
         ids, _ = select_certificates(keys)
         self.certificate_details(ids, cert_batch, keys)
+        if self.stream is not None:
+            bar.set_postfix_str(
+                f"CA {ca.ca_id} {self.position}, {len(self.stream.sent)} certificates and "
+                f"{len(self.stream.rows_sent)} revocations sent to the store",
+                refresh=True,
+            )
         return keys
 
     def batched(self, items: list, batch: int, fetch: Callable[[list], None], what: str) -> None:

@@ -25,8 +25,9 @@ def render() -> None:
     root = app_data.workspace_dir() / "stores"
     stores = find_stores(root)
     st.caption(
-        f"Parquet stores made by `ca-incidents ingest --store DIR`, found in `{root}` and in env "
-        "CA_INCIDENTS_STORES. Findings are paged; the store is never loaded whole."
+        "Parquet stores made by `ca-incidents ingest --store DIR` or `sweep ... --store DIR`, "
+        f"found in `{root}` and in env CA_INCIDENTS_STORES. Findings are paged; the store is never "
+        "loaded whole."
     )
     if not stores:
         st.write("No store yet.")
