@@ -25,7 +25,7 @@ _NUM = r"(?P<n>\d[\d,]*(?![\d.]\d)|" + "|".join(sorted(_NUMBER_WORDS, key=len, r
 _MEASURE_NOUNS = (
     r"(?P<what>pre-?certificates?|precerts?|key\s+pairs?|public\s+keys?|private\s+keys?|keys?|spkis?"
     r"|root\s+certificates?|root\s+cas?|roots?|intermediate\s+cas?|intermediates?|sub-?cas?|icas?|cas"
-    r"|certificates?|certs?)\b"
+    r"|ca\s+certificates?|certificates?|certs?|qwacs?)\b"
 )
 # Up to three describing words between the number and the noun ("2 unrevoked unexpired
 # certificates"), but not the words that start a different phrase ("2 of the 5 certificates").
@@ -34,6 +34,9 @@ _STOP = (
     r"|at|out|these|those|them|its|their|all|a|an|as|be|been|days?|hours?|years?|months?|weeks?"
 )
 _STOP += "|" + "|".join(w for w in _NUMBER_WORDS if " " not in w)
+# the first word of a two-word noun ("Root CAs", "intermediate certificates", "SubCA", "CA
+# certificates") belongs to the noun, not to the describing words before it
+_STOP += r"|root|intermediate|sub-?cas?|icas?|ca"
 _MODIFIER = rf"(?:(?!(?:{_STOP})\b)[A-Za-z][\w/\-]*\s+)"
 _COUNT_RE = re.compile(
     rf"\b{_NUM}(?:\s*\(\d[\d,]*\))?\s+(?:of\s+(?:our|the|these|those|its|their|all\s+the)\s+)?"
@@ -43,6 +46,16 @@ _COUNT_RE = re.compile(
     re.IGNORECASE,
 )
 _NOUN_RE = re.compile(_MEASURE_NOUNS, re.IGNORECASE)
+# "No keys were compromised", "no certificates were affected", "no certificates misissued": a
+# count of 0 in its measure. Not "no other/additional certificates are affected" (the count given
+# is complete), not "no certificates were issued with the problem" (an answer about stopping), and
+# not an intention ("to confirm that no certificates are impacted").
+_ZERO_RE = re.compile(
+    rf"\bno\s+(?!other\b|additional\b|further\b|more\b){_MODIFIER}{{0,2}}{_MEASURE_NOUNS}\s+"
+    r"(?:(?:were|was|are|is|have\s+been|has\s+been)\s+)?(?:affected|impacted|compromised|mis-?issued)\b",
+    re.IGNORECASE,
+)
+_ZERO_GUARD = re.compile(r"\b(?:confirm|ensure|verify|make\s+sure|check|whether|if)\b[^.;]*$", re.IGNORECASE)
 # The same pattern without IGNORECASE, run on lower-cased text: about twice as fast.
 _COUNT_LOWER = re.compile(_COUNT_RE.pattern)
 
@@ -195,6 +208,26 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
         found: list[tuple[int, str]] = []
         low = _lowered(joined)
         scan = _COUNT_LOWER.finditer(low) if low is not None else _COUNT_RE.finditer(joined)
+        if "no " in (low if low is not None else joined.lower()):
+            for z in _ZERO_RE.finditer(joined):
+                if _ZERO_GUARD.search(joined[max(0, z.start() - 60) : z.start()]):
+                    continue
+                key = (_measure(z.group("what")), 0)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if sentences is None:
+                    sentences = _Sentences(joined)
+                line = para[bisect.bisect_right(starts, z.start()) - 1][0]
+                counts.append(
+                    {
+                        "measure": key[0],
+                        "value": 0,
+                        "field": None,
+                        "sentence": sentences.at(z.start()),
+                        "source_line": line,
+                    }
+                )
         for m in scan:
             window = joined[max(0, m.start() - 40) : m.start()]  # bounded look-back: linear
             if m.group("n") is not None:

@@ -53,18 +53,31 @@ _DATE_MDY = (
     rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s)?"
     rf"(?P<mon1>{_MON})\.?\s(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:[,.]?\s(?P<y1>\d{{4}}))?"
 )
-_DATE_DMY = rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<mon2>{_MON})\.?(?:,?\s(?P<y2>\d{{4}}))?"
+_DATE_DMY = (
+    rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:\s(?:of\s)?|-)(?P<mon2>{_MON})\.?(?:(?:,?\s|-)(?P<y2>\d{{4}}))?"
+)
+# 5/18 with the year known from elsewhere in the text (only with a time: "5/18 1am UTC: ...")
+_DATE_MD = r"(?P<a5>\d{1,2})/(?P<b5>\d{1,2})(?![/\d])"
+# "07-July through 09-July 2020": the row is dated by the range's first day
+_DATE_RANGE = (
+    rf"(?: (?:through|thru|until|to) (?:\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MON}\.?|{_MON}\.? \d{{1,2}}(?:st|nd|rd|th)?)"
+    r"(?:,? \d{4})?)?"
+)
 _TIME = (
     r"(?:\*\*)?(?:,? ?(?:@|\||-|\u2013|at)? ?|T)(?:\*\*)? ?"
     r"(?P<H>\d{1,2})(?::(?P<M>\d{2}))?(?::(?P<S>\d{2}))?(?:\.\d+)? ?(?P<ampm>[ap]\.? ?m\b\.?)?"
 )
 _ROW_RE = re.compile(
     _LEAD
-    + rf"(?:{_DATE_ISO}|{_DATE_DOTTED}|{_DATE_SLASH}|{_DATE_MDY}|{_DATE_DMY})(?![\d/.-]\d)"
+    + rf"(?:{_DATE_ISO}|{_DATE_DOTTED}|{_DATE_SLASH}|{_DATE_MDY}|{_DATE_DMY}|{_DATE_MD})(?![\d/.-]\d)"
+    + _DATE_RANGE
     + rf"(?:{_TIME})?"
     + r"(?: ?(?:\u2013|~|\bto\b|(?<!\d\d:\d\d:\d\d)-) ?\d{1,2}:\d{2}(?: ?[ap]\.?m\b\.?)?)?"
     + rf"(?: ?\(? ?(?P<zone>{_ROW_ZONE}|(?<=\d)Z\b) ?\)?)?",
     re.IGNORECASE,
+)
+_SECOND_TIME = re.compile(
+    r"^(?:&|and|/)\s?\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?(?:\s?(?:UTC|GMT|Z)\b)?[\s:\-\u2013]*", re.IGNORECASE
 )
 _ROW_SEP = re.compile(r"^(?:\s|\*\*|__|[:|,\-\u2013\u2014.])*")
 _ZONE_NOTE_RE = re.compile(
@@ -80,11 +93,62 @@ _TIME_ONLY_RE = re.compile(
 )
 
 
+# "All times are local Norwegian times (CEST)": the country's clock, whose offset follows the date
+# (CET in March before the change, CEST after), wins over the season's abbreviation written beside it.
+_LOCAL_ZONES = {
+    "norwegian": "Europe/Oslo",
+    "norway": "Europe/Oslo",
+    "swedish": "Europe/Stockholm",
+    "danish": "Europe/Copenhagen",
+    "finnish": "Europe/Helsinki",
+    "german": "Europe/Berlin",
+    "dutch": "Europe/Amsterdam",
+    "belgian": "Europe/Brussels",
+    "french": "Europe/Paris",
+    "spanish": "Europe/Madrid",
+    "italian": "Europe/Rome",
+    "swiss": "Europe/Zurich",
+    "austrian": "Europe/Vienna",
+    "polish": "Europe/Warsaw",
+    "czech": "Europe/Prague",
+    "slovak": "Europe/Bratislava",
+    "hungarian": "Europe/Budapest",
+    "greek": "Europe/Athens",
+    "portuguese": "Europe/Lisbon",
+    "uk": "Europe/London",
+    "british": "Europe/London",
+    "irish": "Europe/Dublin",
+    "turkish": "Europe/Istanbul",
+    "japanese": "Asia/Tokyo",
+    "japan": "Asia/Tokyo",
+    "korean": "Asia/Seoul",
+    "korea": "Asia/Seoul",
+    "taiwan": "Asia/Taipei",
+    "taiwanese": "Asia/Taipei",
+}
+_LOCAL_NOTE = re.compile(
+    r"\blocal\s+(?P<a>[a-z]+)\s+times?\b|\b(?P<b>[a-z]+)\s+local\s+times?\b", re.IGNORECASE
+)
+
+
+def _local_zone(line: str) -> dt.tzinfo | None:
+    for m in _LOCAL_NOTE.finditer(line[:400]):
+        name = _LOCAL_ZONES.get((m.group("a") or m.group("b")).lower())
+        if name:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(name)
+    return None
+
+
 def _zone_from_note(line: str) -> tuple[dt.tzinfo | None, str | None]:
     """A zone note ("All times are UTC+8") -> (zone, None) or (None, problem text) or (None, None)."""
     m = _ZONE_NOTE_RE.search(line)
     if not m:
         return None, None
+    local = _local_zone(line)
+    if local is not None:
+        return local, None
     z = _ZONE_TOKEN_RE.search(line, m.end())
     if not z:
         return None, None
@@ -129,6 +193,12 @@ def parse_timeline_row(
     elif g["y4"]:
         a, b = int(g["a4"]), int(g["b4"])
         y, mo, d = (int(g["y4"]), a, b) if a <= 12 else (int(g["y4"]), b, a)
+    elif g["a5"]:
+        a, b = int(g["a5"]), int(g["b5"])
+        if g["H"] is None or year is None:
+            return None  # "24/7 support", or no year anywhere: not a dated row
+        y, mo, d = (year, a, b) if a <= 12 else (year, b, a)
+        inferred = True
     else:
         mon = g["mon1"] or g["mon2"]
         d = int(g["d1"] or g["d2"])
@@ -175,6 +245,7 @@ def parse_timeline_row(
     tz = row_zone if (row_zone is not None or zone_problem) else zone
     rest = line[m_end:]
     text = _ROW_SEP.sub("", rest).strip()
+    text = _SECOND_TIME.sub("", text)  # "08:16 UTC & 08:25 UTC": the row is dated by the first
     text = re.sub(r"\s*\|\s*$", "", text).strip()
     text = re.sub(r"\s*\|\s*", " | ", text)
     text = _strip_md(text)

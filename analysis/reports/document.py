@@ -113,6 +113,25 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
             problems,
             reference,
         )
+    else:
+        # no headings at all (a first comment written as prose): a run of dated lines is its timeline
+        found: list[dict] = []
+        rows = prose_timeline(content, year, found, reference)
+        if len(rows) >= 2:
+            timeline = rows
+            problems.extend(found)
+
+    # 7-question answers: a report when it answers the questions (a section with text under it),
+    # not a list of the questions asked (a root program's request)
+    seven_heads = [h for h in headings if h.era == "7-question"]
+    answered = sum(
+        1
+        for s in sections
+        if s.heading.era == "7-question" and any(t.strip() and not _LISTED_Q.match(t) for _, t in s.lines)
+    )
+    tl_section = by_name.get("Timeline")
+    dated = bool(timeline) and tl_section is not None and tl_section.heading.era == "7-question"
+    seven_report = bool(seven_heads) and (answered >= 3 or (answered >= 2 and dated))
 
     # action items: every table anywhere; tables under an "UPDATED" heading or introduced as updated
     update_lines: set[int] = set()
@@ -127,7 +146,9 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
             update_lines.update(m for m, _ in content[idx : idx + 4])
     tables = _parse_tables(content, update_lines)
     # an Action Items section without a table: list items become items (no kind/due/status)
-    ai_sections = [s for s in sections if s.name == "Action Items"]
+    ai_sections = [
+        s for s in sections if s.name == "Action Items" and (seven_report or s.heading.era != "7-question")
+    ]
     table_lines = sorted(t.line for t in tables)
     for s in ai_sections:
         lo, hi = s.heading.line, (s.lines[-1][0] if s.lines else s.heading.line)
@@ -179,40 +200,52 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     # era: the template the text follows
     seven = sum(1 for h in headings if h.era == "7-question")
     field_keys = {_key(k) for k in fields}
+    days = [r.get("when_utc") or r.get("when") for r in timeline]
+    latest = max((str(d)[:10] for d in days if d), default=None)
+    # "Preliminary Incident Report" headings were written before 3.0 named them (2024 reports):
+    # without a 3.x field, a heading alone says v3 only when nothing is dated before 3.0
+    v3_heads = any(_key(h.title) in v3.HEADINGS for h in headings)
     if seven >= 2:
-        era: str | None = "7-question"
-    elif any(any(k.startswith(m) for m in v3.MARKERS) for k in field_keys) or any(
-        _key(h.title) in v3.HEADINGS for h in headings
+        era: str | None = "7-question" if seven_report else None  # a list of the questions asked
+    elif any(any(k.startswith(m) for m in v3.MARKERS) for k in field_keys) or (
+        v3_heads and not (latest and latest < v3.IN_FORCE_FROM.isoformat())
     ):
         era = "v3"
     elif sections:
         # plain sections: the 1.0/2.0 template, or a free-form report written before any template
-        days = [r.get("when_utc") or r.get("when") for r in timeline]
-        latest = max((str(d)[:10] for d in days if d), default=None)
         era = "free-form" if latest and latest < v1_v2.IN_FORCE_FROM.isoformat() else "v1-v2"
     else:
         era = None
 
-    # kind
+    # kind: each report heading says what its report is; "Incident Report" followed by "This is a
+    # preliminary report" is preliminary; a text without report headings is judged by what it says
+    # and by its sections.
     kinds: list[str] = []
-    names = {h.name for h in headings}
-    # "Incident Report" that says it is preliminary is a preliminary report
-    said_preliminary = any(
-        h.name == FULL and _key(h.title) == "incident report" and _PRELIM_SAID.search(_after(content, h.line))
-        for h in headings
-    )
-    if PRELIMINARY in names or said_preliminary:
+    prelim = full = False
+    report_heads = [h for h in headings if h.name in (PRELIMINARY, FULL)]
+    for h in report_heads:
+        if h.name == PRELIMINARY or (
+            _key(h.title) == "incident report" and _PRELIM_SAID.search(_after(content, h.line))
+        ):
+            prelim = True
+        else:
+            full = True
+    if seven_report:
+        before = [(n, t) for n, t in content if n < seven_heads[0].line][-12:]
+        if not report_heads and _PRELIM_SAID.search(" ".join(t[:300] for _, t in before)):
+            prelim = True  # "This is a preliminary incident report." then the seven answers
+        else:
+            full = True
+    if not report_heads and not seven_heads:
+        if _PRELIM_SAID.search(" ".join(t[:300] for _, t in content[:80])):
+            prelim = True
+        full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}
+        non_update_ai = any(s.name == "Action Items" and not s.heading.update for s in sections)
+        if not prelim and len(full_sections & set(by_name)) + int(non_update_ai) >= 2:
+            full = True
+    if prelim:
         kinds.append("preliminary")
-    full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}
-    non_update_ai = any(s.name == "Action Items" and not s.heading.update for s in sections)
-    explicit_full = any(
-        h.name == FULL and not (said_preliminary and _key(h.title) == "incident report") for h in headings
-    )
-    if (
-        explicit_full
-        or (not said_preliminary and len(full_sections & set(by_name)) + int(non_update_ai) >= 2)
-        or seven >= 3
-    ):
+    if full:
         kinds.append("full")
     if closure is not None:
         kinds.append("closure")
@@ -315,7 +348,15 @@ def _bullet_item(text: str) -> dict:
     return {"item": m.group("item").strip(), **row}
 
 
-_PRELIM_SAID = re.compile(r"\bpreliminary\b|\binitial report\b", re.IGNORECASE)
+# A report saying what it is: "This is a preliminary report", "this preliminary report",
+# "Preliminary report:"; not a sentence about another report ("the initial report had ...").
+# "3) Complete list of ...": another numbered question of a list of questions, not an answer
+_LISTED_Q = re.compile(r"^\s*\d{1,2}[.)]\s")
+_PRELIM_SAID = re.compile(
+    r"\bthis\s+(?:is\s+(?:a|an|our|the)\s+)?(?:preliminary|initial)\s+(?:incident\s+)?report\b"
+    r"|(?:^|[.!]\s)preliminary(?:\s+incident)?\s+report\s*(?:[:.;]|$)",
+    re.IGNORECASE,
+)
 
 
 def _after(content: list[tuple[int, str]], line: int, n: int = 4) -> str:

@@ -60,12 +60,6 @@ class _Heading:
     era: str | None = None
 
 
-# Cheap test before asking the eras: a line that could open a numbered 7-question answer.
-_ERA_PREFIX = re.compile(
-    r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:q(?:uestion)? ?#?)?[1-7](?:[.):]| [-\u2013\u2014:])", re.IGNORECASE
-)
-
-
 @dataclass
 class _Section:
     name: str
@@ -87,7 +81,7 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
         if text is None or _THEMATIC_BREAK.match(text):  # comment boundary, "---"
             current = None
             continue
-        hit = eras.heading(text) if _ERA_PREFIX.match(text) else None
+        hit = eras.heading(text) if eras.may_open(text) else None
         if hit is not None:
             name, title, era = hit
             heading = _Heading(name, title, num, 3, False, era.ERA)

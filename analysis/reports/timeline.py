@@ -23,11 +23,21 @@ def _latest_year(text: str) -> int | None:
     years += [
         int(y) for y in (_MONTH_YEAR_LOWER.findall(low) if low is not None else _MONTH_YEAR_I.findall(text))
     ]
+    # 2/8/2018, 06-July-2020, 6 July 2020
+    years += [int(y) for y in re.findall(r"\b\d{1,2}/\d{1,2}/((?:19|20)\d{2})\b", text)]
+    years += [
+        int(y)
+        for y in re.findall(
+            rf"\b\d{{1,2}}(?:st|nd|rd|th)?[\s-]{_MON}\.?[\s,-]+((?:19|20)\d{{2}})\b", text, re.I
+        )
+    ]
     return max(years) if years else None
 
 
+# "On October 13th we became aware ...": a sentence that starts with its date, not a dated line
+_NARRATIVE = re.compile(r"^(?:[-*+\u2022]\s*)?(?:on|around|approx\.?|approximately)\s", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]{0,40}\)")
-_HEADER_ZONE = re.compile(r"^[\s|*]*(?:date|time|when)\b", re.IGNORECASE)
+_HEADER_ZONE = re.compile(r"^[\s|*]*(?:date|time|when|yyyy)\b", re.IGNORECASE)
 _TABLE_HEADER_WORDS = re.compile(
     r"^(?:date|time|date\s*/\s*time|date and time|when|event|description|action)$", re.I
 )
@@ -103,9 +113,9 @@ def _rows(
             row = parse_time_only_row(text, day[0], zone=zone, zone_context=note_line)
             if row is not None and not day[1]["text"]:
                 day[1]["_heading"] = True  # the date line was a heading for its times, not an event
-        if row is not None and row.pop("date_only", False) and row.get("when"):
+        if row is not None and row.get("date_only") and row.get("when"):
             day = (dt.date.fromisoformat(row["when"]), row)
-        if prose and row is not None and (row.get("no_year") or not row.get("text")):
+        if prose and row is not None and (row.get("no_year") or not row.get("text") or _NARRATIVE.match(s)):
             row = None
         if row is not None and row.get("no_year"):
             problems.append(
@@ -143,7 +153,8 @@ def _rows(
         problems.append(
             _problem("timeline.unparsed_row", num, f"Timeline row without a date: {_strip_md(s)[:80]!r}")
         )
-    rows = [r for r in rows if not r.get("_heading")]
+    # a date line with no event and no times under it ("2024-04-11:" left empty) is not a row
+    rows = [r for r in rows if not r.get("_heading") and (r["text"] or not r.get("date_only"))]
     for r in rows:
         r.pop("date_only", None)
     no_zone = [r for r in rows if r.pop("no_zone", False)]

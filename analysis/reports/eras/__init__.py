@@ -16,7 +16,7 @@ from . import seven_question, v1_v2, v3
 ERAS: tuple[ModuleType, ...] = (seven_question, v1_v2, v3)  # oldest first
 BY_NAME = {e.ERA: e for e in ERAS}
 
-__all__ = ["BY_NAME", "ERAS", "era_in_force", "heading"]
+__all__ = ["BY_NAME", "ERAS", "era_in_force", "heading", "may_open"]
 
 
 def era_in_force(day: dt.date) -> ModuleType:
@@ -26,6 +26,11 @@ def era_in_force(day: dt.date) -> ModuleType:
         if e.IN_FORCE_FROM is None or e.IN_FORCE_FROM <= day:
             current = e
     return current
+
+
+def may_open(line: str) -> bool:
+    """Cheap test before `heading`: could `line` open an era-only heading at all?"""
+    return any(e.may_open(line) for e in ERAS if hasattr(e, "may_open"))
 
 
 def heading(line: str) -> tuple[str, str, ModuleType] | None:

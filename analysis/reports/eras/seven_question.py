@@ -31,24 +31,65 @@ REQUIRED_FIELDS: dict[str, list[tuple[str, str]]] = {}
 PRELIMINARY_FIELDS: list[tuple[str, str]] = []
 
 _NUMBERED = re.compile(
-    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:q(?:uestion)? ?#?)?(?P<n>[1-7])(?:[.):]| [-\u2013\u2014:])(?:\*\*|__)? "
-    r"(?P<rest>.{4,})$",
+    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) ?#?)?(?P<n>[1-7])(?:[.):]| [-\u2013\u2014:])"
+    r"(?:\*\*|__)? (?P<rest>.{4,})$",
     re.IGNORECASE,
 )
+# The question's own words, distinctive enough to name it without its number: a rendered page
+# numbers every answer "1." (an HTML list per answer), and some CAs write the questions as
+# unnumbered labels ("CA first become aware:", "Timeline of the actions:").
+_PHRASES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
+    (n, re.compile(p))
+    for n, p in (
+        (1, r"\b(?:ca|we) first bec[oa]me? aware\b"),
+        (2, r"\btimeline of (?:the )?actions\b"),
+        (3, r"\b(?:ca|we) (?:has|have) (?:not yet )?stopped\b"),
+        (4, r"\bsummary of the problematic certificates\b"),
+        (5, r"\bcomplete certificate data\b"),
+        (6, r"\bexplanation about how and why\b"),
+        (7, r"\blist of steps (?:your ca|we)\b"),
+    )
+)
+
+
+def _by_phrase(text: str) -> int | None:
+    k = _key(text[:200])
+    return next((n for n, p in _PHRASES if p.search(k)), None)
 
 
 def heading(line: str) -> tuple[str, str] | None:
     """(section, title) when `line` opens answer N of the seven questions. An answer written on
     the question's own line after a colon is returned by `inline_answer`."""
-    m = _NUMBERED.match(" ".join(line.split())[:300])
+    text = " ".join(line.split())[:300]
+    m = _NUMBERED.match(text)
     if not m:
-        return None
+        # an unnumbered question label: a short line ending with a colon
+        bare = _strip_md(text).strip()
+        if len(bare) > 160 or not bare.endswith(":"):
+            return None
+        n = _by_phrase(bare)
+        return (ANSWERS[n][0], bare.rstrip(":")[:120]) if n else None
     n = int(m.group("n"))
     name, words = ANSWERS[n]
     k = _key(m.group("rest")[:200])
     if not any(w in k for w in words):
-        return None
+        other = _by_phrase(m.group("rest"))  # the number is the list's, not the question's
+        if other is None:
+            return None
+        name = ANSWERS[other][0]
     return name, _strip_md(m.group("rest"))[:120]
+
+
+def may_open(line: str) -> bool:
+    """Cheap test before `heading`: a numbered line or a short line ending with a colon."""
+    t = line.rstrip()
+    return bool(_PREFIX.match(line)) or (t.endswith(":") and len(t) <= 200)
+
+
+_PREFIX = re.compile(
+    r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) *#?)?[1-7](?:[.):]| [-\u2013\u2014:])",
+    re.IGNORECASE,
+)
 
 
 def inline_answer(line: str) -> str:
