@@ -42,11 +42,15 @@ CASE_NAMES = sorted(n for n in dir(CASES) if n.startswith("test_"))
 
 
 def both(certs: pd.DataFrame, revs: pd.DataFrame | None, comp: pd.DataFrame | None, **kw):
-    """(pandas findings, store findings) for the same frames."""
+    """(pandas findings, store findings) for the same frames. The store is analysed twice: in one
+    unit of work, and with units of one entry (every SPKI-prefix partition alone, split by key hash
+    into as many parts as it has entries), which must not change a thing."""
     pandas_findings = find_key_reuse(certs, revs, comp, **kw)
     with tempfile.TemporaryDirectory(prefix="store-") as d:
         ingest_frames(d, certificates=certs, revocations=revs, compromised=comp)
         store_findings = find_key_reuse_store(d, all_keys=True, **kw)
+        split_findings = find_key_reuse_store(d, all_keys=True, unit_rows=1, **kw)
+    assert_identical(pandas_findings, split_findings)
     return pandas_findings, store_findings
 
 

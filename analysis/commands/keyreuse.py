@@ -222,6 +222,7 @@ def run_store(args: argparse.Namespace) -> int:
         engine=args.engine,
         memory_limit=args.memory_limit,
         spark_master=args.spark_master,
+        progress=None,  # a bar over the store's units on a terminal
     )
     try:
         if findings.summary["certificate_entries"] == 0:

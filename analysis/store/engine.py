@@ -15,6 +15,7 @@ import heapq
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -37,8 +38,11 @@ from ..keyreuse import (
 from ..names import NameParseError, dn_key, match_issuer
 from . import rules
 from .layout import Store, open_store
+from .units import PairHashes, merge_issuer_figures, units_of
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+DUCKDB_SHARE = 50  # percent of --memory-limit for DuckDB; the rest is Python, Arrow and the findings
+UNIT_BYTES_PER_ROW = 800  # DuckDB memory per entry of a unit of work, with headroom
 TIME_COLUMNS = {
     "not_before",
     "not_after",
@@ -78,14 +82,18 @@ class DuckDBEngine:
         memory_limit: str = DEFAULT_MEMORY_LIMIT,
         threads: int | None = None,
         temp_dir: str | None = None,
+        unit_rows: int | None = None,
     ) -> None:
         import duckdb
 
-        # The limit is the process's budget: DuckDB gets three quarters, the rest is for Python and
-        # the Arrow results (measured: about 0.4 GB above DuckDB's own cap at 10M entries).
+        # The limit is the whole process's budget. DuckDB gets a share of it; the store is analysed
+        # a few partitions at a time (`unit_rows` entries), sized so one unit's grouping fits in
+        # that share (measured: about 500 bytes of DuckDB memory per entry with two threads).
         budget = parse_size(memory_limit)
+        cap = max(budget * DUCKDB_SHARE // 100, 2**26)
+        self.unit_rows = int(unit_rows) if unit_rows else max(cap // UNIT_BYTES_PER_ROW, 10_000)
         try:
-            self.con = duckdb.connect(config={"memory_limit": f"{max(budget * 3 // 4 // 2**20, 64)}MiB"})
+            self.con = duckdb.connect(config={"memory_limit": f"{cap // 2**20}MiB"})
         except duckdb.Error as exc:
             raise UsageError(f"memory limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
         if threads:
@@ -99,6 +107,7 @@ class DuckDBEngine:
 
             temp_dir = self._own_temp = tempfile.mkdtemp(prefix="ca-incidents-spill-")
             weakref.finalize(self, shutil.rmtree, temp_dir, True)  # also when never closed
+        self.temp_dir = temp_dir
         self.con.execute(f"SET temp_directory = {_literal(temp_dir)}")
         self.con.execute("SET preserve_insertion_order = false")
         # DuckDB's own bar would write over the output; the findings come all at once at the end.
@@ -109,12 +118,7 @@ class DuckDBEngine:
 
     def load(self, store: Store, name_map: dict[str, str]) -> None:
         files = {t: store.files(t) for t in ("certs", "revocations", "compromised")}
-        self.con.execute(
-            "CREATE OR REPLACE VIEW certs AS SELECT cert_sha256, spki_sha256, issuer_dn, issuer_key, serial, "
-            "epoch_us(not_before) AS nb, epoch_us(not_after) AS na, is_precert, is_ca, key_type, crtsh_id, "
-            "epoch_us(first_seen) AS fs, epoch_us(sct_time) AS sct, source, seq, dup "
-            f"FROM read_parquet({_list(files['certs'])})"
-        )
+        self.certs_view("certs", files["certs"])
         self.con.execute(
             "CREATE OR REPLACE VIEW revs_raw AS SELECT issuer_dn, issuer_key, serial, "
             "epoch_us(revoked_at) AS revoked_at, reason, reason_code, source, seq "
@@ -126,8 +130,24 @@ class DuckDBEngine:
             f"FROM read_parquet({_list(files['compromised'])})"
         )
 
+    def certs_view(self, name: str, files: list[str]) -> None:
+        """The `certs` relation of rules.py over some of the store's certificate files."""
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT cert_sha256, spki_sha256, issuer_dn, issuer_key, serial, "
+            "epoch_us(not_before) AS nb, epoch_us(not_after) AS na, is_precert, is_ca, key_type, crtsh_id, "
+            "epoch_us(first_seen) AS fs, epoch_us(sct_time) AS sct, source, seq, dup "
+            f"FROM read_parquet({_list(files)})"
+        )
+
     def table(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def numbers(self, sql: str, column: str):
+        """One numeric column of a result as a NumPy array."""
+        return self.con.execute(sql).fetchnumpy()[column]
 
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(sql).to_arrow_reader(65536)
@@ -196,12 +216,16 @@ def make_engine(
     spark_master: str | None = None,
     spark=None,
     threads: int | None = None,
+    unit_rows: int | None = None,
 ):
     """An engine by name: "duckdb" (this machine) or "spark" (local[2] or `spark_master`)."""
     if engine == "duckdb":
         try:
             return DuckDBEngine(
-                memory_limit=memory_limit, threads=threads, temp_dir=os.environ.get("CA_INCIDENTS_SPILL")
+                memory_limit=memory_limit,
+                threads=threads,
+                temp_dir=os.environ.get("CA_INCIDENTS_SPILL"),
+                unit_rows=unit_rows,
             )
         except ImportError as exc:
             raise UsageError(f"--engine duckdb needs the duckdb package ({exc})") from None
@@ -285,12 +309,19 @@ def find_key_reuse_store(
     spark=None,
     all_keys: bool = False,
     threads: int | None = None,
+    unit_rows: int | None = None,
+    progress: bool | None = False,
 ) -> StoreFindings:
     """design.md's key-reuse rules over a store, with DuckDB (default) or Spark.
 
     The result matches `find_key_reuse` on the same inputs. `all_keys=True` loads every key into
     `keys` (small stores); otherwise `keys` holds the compromised keys and `iter_keys()` (or
     `write_json`) streams the rest from the engine.
+
+    DuckDB analyses the store a few SPKI-prefix partitions at a time (every rule is local to a key,
+    and a key's certificates share a partition), so memory is bounded by the unit of work, not the
+    store; `unit_rows` overrides the entries per unit that `memory_limit` implies. `progress`: a bar
+    on stderr over the units (None: only when stderr is a terminal).
     """
     if scope not in ("global", "issuer"):
         raise ValueError(f"scope must be 'global' or 'issuer', not {scope!r}")
@@ -299,10 +330,15 @@ def find_key_reuse_store(
     now = (now.tz_localize("UTC") if now.tzinfo is None else now).tz_convert("UTC")
     now_us = int(now.value) // 1000  # .value is nanoseconds whatever the unit
     eng = make_engine(
-        engine, memory_limit=memory_limit, spark_master=spark_master, spark=spark, threads=threads
+        engine,
+        memory_limit=memory_limit,
+        spark_master=spark_master,
+        spark=spark,
+        threads=threads,
+        unit_rows=unit_rows,
     )
     try:
-        findings = _analyse(st, eng, scope, now, now_us, all_keys)
+        findings = _analyse(st, eng, scope, now, now_us, all_keys, progress)
     except BaseException:
         eng.close()
         raise
@@ -311,7 +347,9 @@ def find_key_reuse_store(
     return findings
 
 
-def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_keys: bool) -> StoreFindings:
+def _analyse(
+    st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_keys: bool, progress: bool | None
+) -> StoreFindings:
     problems = list(st.problems)
     eng.load(st, {})
     # Revocation issuers given as a bare CN resolve against the loaded issuers (names.match_issuer).
@@ -341,43 +379,14 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
                 for s, n in zip(rows["source"], rows["serial"], strict=True)
             ]
 
-    # (1) keys that can be compromised, (2) the rules on their certificates.
-    eng.materialize("cand", rules.CANDIDATE_KEYS)
-    eng.materialize("ccerts", rules.CANDIDATE_CERTS)
-    eng.materialize("attached", rules.attached_issuances("ccerts"))
-    iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
-    _add_certificate_hashes(eng, iss)
+    if isinstance(eng, DuckDBEngine):
+        parts = _by_partition(st, eng, scope, now_us, progress)
+    else:
+        parts = _single_pass(eng, scope, now_us)
+    iss, issuers, warnings = parts.iss, parts.issuers, parts.warnings
     iss["crtsh_url"] = _crtsh_urls(iss) if len(iss) else pd.Series([], dtype="string")
-
-    # (3) counts and coverage per issuer.
-    issuers = _frame(eng.table(rules.ISSUER_FIGURES))
-    distinct_keys = int(eng.table(rules.DISTINCT_KEYS).column("n")[0].as_py() or 0)
-
-    # (4) serial_reuse warnings, in the pandas frame's order.
-    warnings: list[str] = []
-    reused = [
-        (k, serial)
-        for k, serials in zip(issuers["issuer_key"], issuers["reused_serials"], strict=True)
-        for serial in (serials if serials is not None else [])
-    ]
-    if reused:
-        eng.create(
-            "rpairs", pa.table({"issuer_key": [k for k, _ in reused], "serial": [s for _, s in reused]})
-        )
-        eng.view(
-            "rcerts",
-            "SELECT c.* FROM certs c JOIN rpairs p ON c.issuer_key = p.issuer_key AND c.serial = p.serial",
-        )
-        rows = _frame(eng.table(rules.issuances_of("rcerts"))).sort_values("opos", kind="stable")
-        for _, grp in rows.groupby(["issuer_key", "serial"], sort=False):
-            warnings.append(
-                f"serial_reuse: {grp['issuer_dn'].iloc[0]} serial {grp['serial'].iloc[0]} was issued on "
-                f"{grp['spki_sha256'].nunique()} different keys"
-            )
-
-    candidates = set(_frame(eng.table("SELECT spki_sha256 FROM cand"))["spki_sha256"].dropna())
     listed = _frame(eng.table(rules.LISTED_KEYS))["spki_sha256"].dropna()
-    listed_without = sorted(set(listed) - candidates)
+    listed_without = sorted(set(listed) - parts.candidates)
 
     violations, delays, keys = _finding_tables(iss)
 
@@ -385,7 +394,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
         "certificate_entries": int(issuers["entries"].sum()) if len(issuers) else 0,
         "distinct_certificates": int(issuers["distinct_certs"].sum()) if len(issuers) else 0,
         "issuances": int(issuers["issuances"].sum()) if len(issuers) else 0,
-        "distinct_keys": distinct_keys,
+        "distinct_keys": parts.distinct_keys,
         "compromised_keys": int(iss.loc[iss["key_compromised"], "spki_sha256"].nunique()),
         "issuances_with_compromised_keys": int(iss["key_compromised"].sum()),
         "violating_issuances": int(iss["violation"].sum()),
@@ -400,7 +409,7 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
         )
     if len(iss) and iss["compromise_undated"].any():
         notes.append(UNDATED_NOTE)
-    notes.extend(_coverage_notes(st, eng, issuers))
+    notes.extend(_coverage_notes(st, eng, issuers, parts.coverage_certs))
     notes.append(f"remaining_valid is as of {format_time(now)}.")
 
     findings = StoreFindings(
@@ -431,7 +440,140 @@ def _analyse(st: Store, eng, scope: str, now: pd.Timestamp, now_us: int, all_key
     return findings
 
 
-def _add_certificate_hashes(eng, iss: pd.DataFrame) -> None:
+@dataclass
+class _Parts:
+    """What a plan hands to the assembly: flagged issuances (with hashes and crt.sh links), per-issuer
+    figures, the distinct key count, serial_reuse warnings, the candidate keys, and the relation
+    that holds the certificates the coverage notes look up by `seq`."""
+
+    iss: pd.DataFrame
+    issuers: pd.DataFrame
+    distinct_keys: int
+    warnings: list[str]
+    candidates: set[str]
+    coverage_certs: str = "certs"
+
+
+def _single_pass(eng, scope: str, now_us: int) -> _Parts:
+    """The whole store at once (Spark): (1) keys that can be compromised, (2) the rules on their
+    certificates, (3) counts, coverage and reused serials per issuer, (4) distinct keys."""
+    eng.materialize("cand", rules.CANDIDATE_KEYS)
+    eng.materialize("ccerts", rules.CANDIDATE_CERTS)
+    eng.materialize("attached", rules.attached_issuances("ccerts"))
+    iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
+    _add_certificate_hashes(eng, iss, "certs")
+    issuers = _frame(eng.table(rules.ISSUER_FIGURES))
+    distinct_keys = int(eng.table(rules.DISTINCT_KEYS).column("n")[0].as_py() or 0)
+    reused = [
+        (k, serial)
+        for k, serials in zip(issuers["issuer_key"], issuers["reused_serials"], strict=True)
+        for serial in (serials if serials is not None else [])
+    ]
+    warnings = _serial_reuse_warnings(eng, reused, "certs")
+    candidates = set(_frame(eng.table("SELECT spki_sha256 FROM cand"))["spki_sha256"].dropna())
+    return _Parts(iss, issuers, distinct_keys, warnings, candidates)
+
+
+def _by_partition(st: Store, eng: DuckDBEngine, scope: str, now_us: int, progress: bool | None) -> _Parts:
+    """The store one unit of SPKI-prefix partitions at a time (DuckDB). Every rule is local to a key
+    once revocations are attached, and all of a key's certificates lie in one partition, so per
+    unit: group its entries into issuances (numbers only), add up the per-issuer figures and the
+    distinct keys, note each issuance's (issuer, serial) hash, find the unit's candidate keys and
+    keep their certificates. Then the rules run once on the kept certificates, and the hashes seen
+    in more than one issuance give the serial_reuse pairs (checked exactly in the units that hold
+    them). Each unit's files are read twice (grouping, then the candidates' certificates)."""
+    from tqdm import tqdm
+
+    eng.materialize("kc_pairs", rules.KC_PAIRS)
+    eng.materialize("listed_keys", rules.LISTED_KEYS)
+    hash_col = "cert_sha256"
+    eng.materialize("ccerts", rules.candidate_certs("listed_keys", "certs", hash_col) + " WHERE FALSE")
+    eng.materialize("cand", "SELECT spki_sha256 FROM listed_keys WHERE FALSE")
+    eng.materialize("cand_u", "SELECT spki_sha256 FROM listed_keys WHERE FALSE")
+    units = units_of(st, eng.unit_rows)
+    partials: list[pd.DataFrame] = []
+    distinct_keys = 0
+    pairs = PairHashes(eng.temp_dir)
+    with tqdm(
+        total=sum(k for _, k in units),
+        desc="keyreuse (store units)",
+        unit="unit",
+        file=sys.stderr,
+        disable=None if progress is None else not progress,
+    ) as bar:
+        for u, (files, k) in enumerate(units):
+            eng.certs_view("certs_u", files)
+            for j in range(k):
+                # A unit bigger than its budget is split by key hash: its files are read k times.
+                src = "certs_u" if k == 1 else f"(SELECT * FROM certs_u WHERE hash(spki_sha256) % {k} = {j})"
+                eng.materialize("iss_u", rules.issuance_numbers(src))
+                part = _frame(eng.table(rules.issuer_figures("iss_u")))
+                part["unit"] = u
+                partials.append(part)
+                distinct_keys += int(
+                    eng.numbers("SELECT COUNT(DISTINCT spki_sha256) AS n FROM iss_u", "n")[0]
+                )
+                pairs.add(eng.numbers("SELECT hash(issuer_key, serial) AS h FROM iss_u", "h"), u)
+                eng.execute(f"INSERT INTO cand_u {rules.candidate_keys_of('iss_u')}")
+                bar.update(1)
+            eng.execute(f"INSERT INTO ccerts {rules.candidate_certs('cand_u', 'certs_u', hash_col)}")
+            eng.execute("INSERT INTO cand SELECT spki_sha256 FROM cand_u")
+            eng.execute("DELETE FROM cand_u")
+    eng.execute("DROP TABLE IF EXISTS iss_u")
+
+    # The rules on the candidates' certificates, with only their (issuer, serial) pairs' revocations.
+    eng.view(
+        "crevs",
+        "SELECT r.* FROM revs r JOIN (SELECT DISTINCT issuer_key, serial FROM ccerts) p "
+        "ON r.issuer_key = p.issuer_key AND r.serial = p.serial",
+    )
+    eng.materialize("attached", rules.attached_issuances("ccerts", revs="crevs"))
+    iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
+    _add_certificate_hashes(eng, iss, "ccerts")
+
+    issuers, first_units = merge_issuer_figures(partials)
+    files_of = {u: files for u, (files, _) in enumerate(units)}
+    # serial_reuse: an (issuer, serial) hash seen in two issuances; exact check in those units.
+    repeated = pairs.repeated()
+    reused: list[tuple[str, str]] = []
+    if repeated:
+        eng.create("rh", pa.table({"h": pa.array(sorted(repeated), pa.uint64())}))
+        eng.certs_view("certs_r", sorted({f for us in repeated.values() for u in us for f in files_of[u]}))
+        found = eng.table(
+            "SELECT issuer_key, serial FROM (SELECT DISTINCT issuer_key, serial, spki_sha256 FROM certs_r "
+            "WHERE hash(issuer_key, serial) IN (SELECT h FROM rh)) GROUP BY issuer_key, serial HAVING COUNT(*) > 1"
+        )
+        reused = list(
+            zip(found.column("issuer_key").to_pylist(), found.column("serial").to_pylist(), strict=True)
+        )
+    warnings = _serial_reuse_warnings(eng, reused, "certs_r")
+    eng.certs_view(
+        "certs_cov", sorted({f for u in first_units for f in files_of[u]}) or st.files("certs")[:1]
+    )
+    candidates = set(_frame(eng.table("SELECT spki_sha256 FROM cand"))["spki_sha256"].dropna())
+    return _Parts(iss, issuers, distinct_keys, warnings, candidates, coverage_certs="certs_cov")
+
+
+def _serial_reuse_warnings(eng, reused: list[tuple[str, str]], certs: str) -> list[str]:
+    """serial_reuse warnings for the (issuer, serial) pairs `reused`, in the pandas frame's order."""
+    warnings: list[str] = []
+    if not reused:
+        return warnings
+    eng.create("rpairs", pa.table({"issuer_key": [k for k, _ in reused], "serial": [s for _, s in reused]}))
+    eng.view(
+        "rcerts",
+        f"SELECT c.* FROM {certs} c JOIN rpairs p ON c.issuer_key = p.issuer_key AND c.serial = p.serial",
+    )
+    rows = _frame(eng.table(rules.issuances_of("rcerts"))).sort_values("opos", kind="stable")
+    for _, grp in rows.groupby(["issuer_key", "serial"], sort=False):
+        warnings.append(
+            f"serial_reuse: {grp['issuer_dn'].iloc[0]} serial {grp['serial'].iloc[0]} was issued on "
+            f"{grp['spki_sha256'].nunique()} different keys"
+        )
+    return warnings
+
+
+def _add_certificate_hashes(eng, iss: pd.DataFrame, certs: str) -> None:
     """cert_sha256 / precert_sha256 of the issuances whose crt.sh link is printed (violations; the
     others only when they have no crt.sh id), read by `seq`: a full read of the hash column for
     every candidate row is the costliest part of the pipeline otherwise."""
@@ -442,7 +584,7 @@ def _add_certificate_hashes(eng, iss: pd.DataFrame) -> None:
     if not seqs:
         return
     eng.create("hash_seq", pa.table({"seq": pa.array(sorted(seqs), pa.int64())}))
-    found = eng.table(rules.HASHES_BY_SEQ)
+    found = eng.table(rules.hashes_by_seq(certs))
     by_seq = dict(zip(found.column("seq").to_pylist(), found.column("cert_sha256").to_pylist(), strict=True))
     for col, seq_col in (("cert_sha256", "final_seq"), ("precert_sha256", "precert_seq")):
         iss.loc[need, col] = [
@@ -484,7 +626,7 @@ def _merge_keys(keys: pd.DataFrame, plain: list[dict]) -> pd.DataFrame:
     return out
 
 
-def _coverage_notes(st: Store, eng, issuers: pd.DataFrame) -> list[str]:
+def _coverage_notes(st: Store, eng, issuers: pd.DataFrame, certs: str = "certs") -> list[str]:
     """keyreuse._coverage_notes from per-issuer figures (the same sentences)."""
     if issuers.empty:
         return []
@@ -509,7 +651,7 @@ def _coverage_notes(st: Store, eng, issuers: pd.DataFrame) -> list[str]:
     if not want:
         return []
     seqs = ", ".join(str(s) for s in sorted(want))
-    names = _frame(eng.table(f"SELECT seq, issuer_dn FROM certs WHERE seq IN ({seqs})"))
+    names = _frame(eng.table(f"SELECT seq, issuer_dn FROM {certs} WHERE seq IN ({seqs})"))
     missing = sorted({n for n in names["issuer_dn"].dropna()})
     return [
         f"No revocation source covers issuer {name}: its certificates' revocations are unknown, not absent."

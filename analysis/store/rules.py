@@ -76,7 +76,7 @@ eff AS (
     SELECT r.*, ROW_NUMBER() OVER (
              PARTITION BY issuer_key, serial
              ORDER BY CASE WHEN reason_code = 1 THEN 0 ELSE 1 END, revoked_at NULLS LAST, seq) AS rn
-    FROM revs r
+    FROM {revs} r
     -- certificateHold is not a revocation; removeFromCRL cancels a hold
     WHERE COALESCE(reason_code NOT IN (6, 8), TRUE)
   ) ranked
@@ -193,10 +193,16 @@ FLAGGED_COLUMNS = """
   remaining_valid"""
 
 
-def attached_issuances(certs: str) -> str:
+def effective_revocations(revs: str = "revs") -> str:
+    """The `eff` CTE over `revs` (any subset closed under (issuer_key, serial) gives the same rows
+    for its pairs: the ranking is per pair)."""
+    return EFFECTIVE_REVOCATIONS.format(revs=revs)
+
+
+def attached_issuances(certs: str, revs: str = "revs") -> str:
     """Issuances of `certs` with their effective revocation: the engine materializes this as `iss`
     (the rules below read it several times; Spark would otherwise recompute it for each)."""
-    return f"WITH {ISSUANCES.format(certs=certs)},{EFFECTIVE_REVOCATIONS}{ATTACHED}"
+    return f"WITH {ISSUANCES.format(certs=certs)},{effective_revocations(revs)}{ATTACHED}"
 
 
 def flagged_issuances(iss: str, *, now_us: int, scope: str) -> str:
@@ -213,7 +219,7 @@ def flagged_issuances(iss: str, *, now_us: int, scope: str) -> str:
 # Which keys can be compromised at all: a certificate whose (issuer, serial) has an effective
 # keyCompromise revocation, or a listed key. A probe over the certificates, no grouping.
 CANDIDATE_KEYS = f"""
-WITH {EFFECTIVE_REVOCATIONS.strip()}
+WITH {effective_revocations().strip()}
 SELECT DISTINCT c.spki_sha256 FROM certs c
 JOIN eff e ON c.issuer_key = e.issuer_key AND c.serial = e.serial
 WHERE e.reason_code = 1
@@ -226,18 +232,37 @@ JOIN certs c ON c.spki_sha256 = l.spki_sha256
 # one is a candidate).
 LISTED_KEYS = "SELECT DISTINCT spki_sha256 FROM comp"
 
-# Per issuer: issuance counts for the summary, the position of its first issuance (leaf issuances
-# first) for the coverage notes, and its serials on more than one key. One pass: certificates ->
-# issuances -> (issuer, serial) -> issuer, numbers only (string aggregates make a grouping slow);
-# the names at those positions are looked up afterwards by `seq`.
-ISSUER_FIGURES = f"""
-WITH g AS (
-  SELECT issuer_key, serial, COUNT(*) AS entries, SUM(CASE WHEN dup THEN 0 ELSE 1 END) AS distinct_certs,
+
+# Per issuance, numbers only (string aggregates make a grouping slow): entries, distinct
+# certificates, CA flag and position `opos`. The names at those positions are looked up afterwards
+# by `seq`.
+def issuance_numbers(certs: str) -> str:
+    return f"""
+SELECT issuer_key, serial, spki_sha256, entries, distinct_certs, is_ca,
+       CASE WHEN entries > 1 THEN {MULTI_BIT} ELSE 0 END + first_cpos AS opos
+FROM (
+  SELECT issuer_key, serial, spki_sha256, COUNT(*) AS entries,
+         SUM(CASE WHEN dup THEN 0 ELSE 1 END) AS distinct_certs,
          MIN(CASE WHEN is_precert THEN {PRECERT_BIT} + seq ELSE seq END) AS first_cpos,
          BOOL_OR(is_ca) AS is_ca
-  FROM certs GROUP BY issuer_key, serial, spki_sha256
-), o AS (
-  SELECT g.*, CASE WHEN entries > 1 THEN {MULTI_BIT} ELSE 0 END + first_cpos AS opos FROM g
+  FROM {certs} GROUP BY issuer_key, serial, spki_sha256
+) g"""
+
+
+# Per issuer, from issuances (`issuance_numbers`): the counts for the summary and the position of its
+# first issuance (leaf issuances first) for the coverage notes. Sums and minimums, so the figures of
+# disjoint sets of keys add up (engine.py runs it per partition).
+def issuer_figures(issuances: str) -> str:
+    return f"""
+SELECT issuer_key, MIN(opos) AS first_opos, MIN(CASE WHEN NOT is_ca THEN opos END) AS first_leaf_opos,
+       COUNT(*) AS issuances, SUM(entries) AS entries, SUM(distinct_certs) AS distinct_certs
+FROM {issuances} GROUP BY issuer_key"""
+
+
+# The same in one pass over the whole store, with each issuer's serials on more than one key
+# (serial_reuse): certificates -> issuances -> (issuer, serial) -> issuer.
+ISSUER_FIGURES = f"""
+WITH o AS ({issuance_numbers("certs")}
 ), p AS (
   SELECT issuer_key, serial, COUNT(*) AS issuances, MIN(opos) AS first_opos,
          MIN(CASE WHEN NOT is_ca THEN opos END) AS first_leaf_opos,
@@ -250,6 +275,20 @@ SELECT issuer_key, MIN(first_opos) AS first_opos, MIN(first_leaf_opos) AS first_
        LIST(serial) FILTER (WHERE issuances > 1) AS reused_serials
 FROM p GROUP BY issuer_key
 """
+
+# The (issuer, serial) pairs whose effective revocation is keyCompromise: its keys are candidates.
+KC_PAIRS = f"""
+WITH {effective_revocations().strip()}
+SELECT issuer_key, serial FROM eff WHERE reason_code = 1"""
+
+
+# Candidate keys among issuances (`issuance_numbers`), by the same two tests as CANDIDATE_KEYS.
+def candidate_keys_of(issuances: str) -> str:
+    return f"""
+SELECT DISTINCT i.spki_sha256 FROM kc_pairs k
+JOIN {issuances} i ON i.issuer_key = k.issuer_key AND i.serial = k.serial
+UNION
+SELECT DISTINCT i.spki_sha256 FROM listed_keys l JOIN {issuances} i ON i.spki_sha256 = l.spki_sha256"""
 
 
 def seq_of(opos: int) -> int:
@@ -265,11 +304,20 @@ RULE_COLUMNS = (
     "spki_sha256, issuer_dn, issuer_key, serial, nb, na, is_precert, is_ca, key_type, "
     "crtsh_id, fs, sct, seq, dup"
 )
+
+
 # A join with the small table first: DuckDB plans `IN (subquery)` here several times slower.
-CANDIDATE_CERTS = (
-    f"SELECT c.* FROM cand k JOIN (SELECT {RULE_COLUMNS} FROM certs) c ON c.spki_sha256 = k.spki_sha256"
-)
-HASHES_BY_SEQ = "SELECT c.seq, c.cert_sha256 FROM hash_seq h JOIN certs c ON c.seq = h.seq"
+def candidate_certs(cand: str = "cand", certs: str = "certs", extra: str = "") -> str:
+    """The certificates of the keys in `cand` (`extra`: more columns, e.g. the hash)."""
+    cols = RULE_COLUMNS + (f", {extra}" if extra else "")
+    return f"SELECT c.* FROM {cand} k JOIN (SELECT {cols} FROM {certs}) c ON c.spki_sha256 = k.spki_sha256"
+
+
+CANDIDATE_CERTS = candidate_certs()
+
+
+def hashes_by_seq(certs: str = "certs") -> str:
+    return f"SELECT c.seq, c.cert_sha256 FROM hash_seq h JOIN {certs} c ON c.seq = h.seq"
 
 
 def issuances_of(certs: str) -> str:
