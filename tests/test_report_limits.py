@@ -172,3 +172,20 @@ def test_text_starting_with_a_bracket_is_still_a_report(tmp_path):
 def test_kind_written_with_a_dotless_i_is_read_not_a_crash():
     # IGNORECASE matches "ı" (dotless i) to "i", which lower() keeps: "mıtıgate" is Mitigate
     assert normalise_kind("MITIGATE / mıtıgate, Prevent") == "Mitigate, Prevent"
+
+
+def test_every_chrome_pattern_keeps_to_the_cheap_first_test():
+    # is_chrome skips its pattern when a line starts with neither a letter nor "(" and holds no
+    # bullet or "(": every pattern must start with a word (or "(") or need one of those characters.
+    from analysis.reports.chrome import _ANYWHERE, _CHROME_PATTERNS
+
+    assert set(_ANYWHERE) == {"\u2022", "\u00b7", "("}
+
+    for p in _CHROME_PATTERNS:
+        src = p.pattern
+        if src.startswith("^."):
+            # a bullet class or an escaped "(" that the match cannot do without
+            assert "[\\u2022\\u00b7]" in src or "\\(" in src, src
+            continue
+        head = src[1:].removeprefix("(?:").removeprefix("(?:")
+        assert head[:1].isalpha() or head.startswith("\\("), src

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ _STATUS_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # status and kind cells repeat ("Ongoing", "Prevent"): one look-up
 def normalise_status(text: str | None) -> str | None:
     """Ongoing / Complete / Delayed / Canceled from what a CA wrote; the leftmost status word wins."""
     if not text:
@@ -44,6 +46,7 @@ _KIND_RE = re.compile(r"\b(prevent|detect|mitigat)\w*", re.IGNORECASE)
 _KIND_NAMES = {"p": "Prevent", "d": "Detect", "m": "Mitigate"}
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_kind(text: str | None) -> str | None:
     """Prevent / Detect / Mitigate (several joined by ", "), or None when none is named."""
     if not text:
@@ -179,7 +182,7 @@ def _row_to_item(row: Mapping, problems: list[dict], comment: int | None) -> dic
     if not status_text and normalise_kind(kind_text) is None and normalise_status(kind_text):
         status_text, kind_text = kind_text, ""  # a status word in the Kind column
     status = normalise_status(status_text)
-    if status_text and _key(status_text) and status is None and _key(status_text) not in _EMPTY_CELL:
+    if status is None and status_text and _key(status_text) and _key(status_text) not in _EMPTY_CELL:
         problems.append(
             _problem(
                 "action_item.unknown_status",

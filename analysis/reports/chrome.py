@@ -47,9 +47,17 @@ _CHROME = re.compile("|".join(f"(?:{p.pattern})" for p in _CHROME_PATTERNS), re.
 _CHROME_MAX = 400  # page furniture is short; a longer line is content
 
 
+# Every pattern starts with a word or "(", except the two that may start anywhere, which need a
+# bullet ("•", "·") or "(" in the line: a cheap test that skips the pattern for timeline and table
+# rows (tests/test_report_limits.py checks that every pattern keeps to this).
+_ANYWHERE = ("\u2022", "\u00b7", "(")
+
+
 def is_chrome(line: str) -> bool:
     """True for Bugzilla page furniture ("Comment 3 • 2 months ago", "Status: A → B", "Flags: ...")."""
     s = line.strip()
     if not s or len(s) > _CHROME_MAX:
+        return False
+    if not (s[0].isalpha() or s[0] == "(") and not any(c in s for c in _ANYWHERE):
         return False
     return _CHROME.match(s) is not None

@@ -23,7 +23,7 @@ from .segmenting import (
     _segment,
 )
 from .tables import _column_of, _header_style, _parse_tables, _Table
-from .timeline import _latest_year, _parse_timeline, prose_timeline
+from .timeline import Year, _parse_timeline, prose_timeline
 from .vocabulary import _ATTESTATION_RE, CLOSURE, FULL, PRELIMINARY, _clean_label, _key, _problem, _strip_md
 
 # --- one text ---------------------------------------------------------------------------------
@@ -98,18 +98,17 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
                     break
 
     # timeline
-    if year is None:
-        year = _latest_year(text)
+    years = Year(year, text)  # without a year: the latest one in the text, found when a row needs it
     timeline: list[dict] = []
     tl = by_name.get("Timeline")
     if tl is not None:
-        timeline = _parse_timeline(tl, content, year, problems, reference)
+        timeline = _parse_timeline(tl, content, years, problems, reference)
     elif sections or any(h.name for h in headings):
         # no Timeline heading (a preliminary report's prose): dated lines outside tables and items
         skip = {"Action Items", CLOSURE}
         timeline = prose_timeline(
             [(n, t) for n, t in content if section_of.get(n) not in skip and n not in heading_lines],
-            year,
+            years,
             problems,
             reference,
         )

@@ -71,7 +71,13 @@ def _header_style(line: str) -> tuple[str, list[str | None]] | None:
     if "action" not in low or len(line) > 400:
         return None
     # a header names at least two other columns: a cheap test before splitting cells
-    if sum(w in low for w in _HEADER_HINTS) < 2:
+    hints = 0
+    for w in _HEADER_HINTS:
+        if w in low:
+            hints += 1
+            if hints == 2:
+                break
+    else:
         return None
     for style in ("md", "tab", "space"):
         if style == "md" and "|" not in line:

@@ -17,6 +17,29 @@ _MONTH_YEAR_I = re.compile(_MONTH_YEAR, re.IGNORECASE)
 _MONTH_YEAR_LOWER = re.compile(_MONTH_YEAR)  # on lower-cased text: the same matches, faster
 
 
+class Year:
+    """The year for year-less timeline dates: the comment's year when known, else the latest year
+    written in a full date in the text, which is looked for only when a row needs it (reading the
+    whole text again for it cost a tenth of the parse, and most texts write every year)."""
+
+    def __init__(self, year: int | None, text: str = "") -> None:
+        self._year = year
+        self._text: str | None = text if year is None else None
+
+    @property
+    def known(self) -> int | None:
+        return self._year
+
+    def get(self) -> int | None:
+        if self._text is not None:
+            self._year, self._text = _latest_year(self._text), None
+        return self._year
+
+    @property
+    def pending(self) -> bool:
+        return self._text is not None
+
+
 def _latest_year(text: str) -> int | None:
     years = [int(y) for y in _ISO_YEAR.findall(text)]
     low = _lowered(text)
@@ -46,7 +69,7 @@ _TABLE_HEADER_WORDS = re.compile(
 def _parse_timeline(
     section: _Section,
     all_lines: list[tuple[int, str]],
-    year: int | None,
+    year: Year,
     problems: list[dict],
     reference: dt.date | None = None,
 ) -> list[dict]:
@@ -90,7 +113,7 @@ def _rows(
     lines: list[tuple[int, str]],
     zone: dt.tzinfo | None,
     note_line: str,
-    year: int | None,
+    year: Year,
     problems: list[dict],
     reference: dt.date | None,
     *,
@@ -108,7 +131,13 @@ def _rows(
             continue
         if is_separator(s):
             continue
-        row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=year, reference=reference)
+        row = parse_timeline_row(
+            text, zone=zone, zone_context=note_line, year=year.known, reference=reference
+        )
+        if row is not None and row.get("no_year") and year.pending:
+            row = parse_timeline_row(
+                text, zone=zone, zone_context=note_line, year=year.get(), reference=reference
+            )
         if row is None and day is not None:
             row = parse_time_only_row(text, day[0], zone=zone, zone_context=note_line)
             if row is not None and not day[1]["text"]:
@@ -183,7 +212,7 @@ def find_zone(lines: list[tuple[int, str]], problems: list[dict]) -> tuple[dt.tz
 
 
 def prose_timeline(
-    lines: list[tuple[int, str]], year: int | None, problems: list[dict], reference: dt.date | None = None
+    lines: list[tuple[int, str]], year: Year, problems: list[dict], reference: dt.date | None = None
 ) -> list[dict]:
     """Dated lines in a text without a Timeline heading (a preliminary report's prose)."""
     zone, note = find_zone(lines, problems)
