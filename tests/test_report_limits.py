@@ -189,3 +189,20 @@ def test_every_chrome_pattern_keeps_to_the_cheap_first_test():
             continue
         head = src[1:].removeprefix("(?:").removeprefix("(?:")
         assert head[:1].isalpha() or head.startswith("\\("), src
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    parse_report(TEXT)
+    assert gc.isenabled()
+    with pytest.raises(AttributeError):
+        parse_report(None)  # type: ignore[arg-type]  # a caller's bug: the collector still comes back
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_comments([{"count": 0, "text": TEXT}])
+        assert not gc.isenabled()  # off before, off after: not switched on behind the caller's back
+    finally:
+        gc.enable()

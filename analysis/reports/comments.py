@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..safety import load_json, read_input
 from .action_items import _merge_tables
 from .dates import _valid_date
-from .document import _parse_text, parse_report
+from .document import _parse_text, gc_paused, parse_report
 from .tables import _Table
 from .vocabulary import _problem
 
@@ -37,8 +37,15 @@ def parse_comments(comments: Iterable[Mapping]) -> dict:
     `comment` to each row, heading, count and problem. The merged report takes sections and fields
     from the comments in order (later wins), the timeline from the last comment that has one,
     action items from every table in order (later rows supersede earlier ones), and the closure
-    summary from the last comment that has one.
+    summary from the last comment that has one. (The garbage collector is paused meanwhile: see
+    `gc_paused`.)
     """
+    with gc_paused():
+        return _parse_comments(comments)
+
+
+def _parse_comments(comments: Iterable[Mapping]) -> dict:
+    """The work of `parse_comments`."""
     index: list[dict] = []
     merged_sections: dict[str, str] = {}
     merged_fields: dict[str, str] = {}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import gc
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .action_items import _merge_tables, normalise_kind, normalise_status
@@ -388,12 +391,28 @@ def _to_dict(p: _Parsed, action_items: list[dict]) -> dict:
     }
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a text is parsed. Parsing makes millions of small
+    objects (rows, items, tuples) that form no cycles; the collector walked them again and again
+    for nothing (a quarter of the time on 100,000 table rows). Freed objects are still freed at
+    once by reference counting; the collector is switched back on only if it was on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def parse_report(text: str, *, year: int | None = None) -> dict:
     """Parse one report, closure summary or pasted bug page. Never raises on content.
 
     `year` is the year of the comment the text sits in (for year-less timeline dates); without
     it the latest year written in a full date in the text is used.
     """
-    p = _parse_text(text, year=year)
-    items = _merge_tables(((t, None) for t in p.tables), p.problems)
-    return _to_dict(p, items)
+    with gc_paused():
+        p = _parse_text(text, year=year)
+        items = _merge_tables(((t, None) for t in p.tables), p.problems)
+        return _to_dict(p, items)
