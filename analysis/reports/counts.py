@@ -260,7 +260,10 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
                     continue
             if value is None:
                 continue
-            if window.rstrip()[-1:] in _REFERENCE_ENDS and _REFERENCE.search(window):
+            bare = window.rstrip()
+            # a match ends the window, trailing spaces aside, and is at most 7 characters long
+            # ("version"): searched from there on (a word boundary still sees the character before)
+            if bare[-1:] in _REFERENCE_ENDS and _REFERENCE.search(window, max(0, len(bare) - 7)):
                 continue  # "bug 1234", "#12", "v2": a reference, not a count
             if 1900 <= value <= 2100 and _YEAR_BEFORE.search(window):
                 continue
