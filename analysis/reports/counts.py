@@ -200,8 +200,13 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
             }
         )
         field_lines.add(line)
+    # "Relevant policies:" quotes requirements ("MUST point to a single DER encoded certificate"):
+    # its numbers are the policy's, not the incident's
+    quoted = {line for label, _v, line in fields if _key(label).startswith("relevant polic")}
     seen: set[tuple[str, int]] = set()  # prose repeats are one count; template fields stand apart
     for para in _paragraphs([(n, t) for n, t in lines if n not in field_lines]):
+        if para[0][0] in quoted:
+            continue
         joined = " ".join(t for _, t in para)
         starts, pos = [], 0
         for _n, t in para:

@@ -158,6 +158,15 @@ def _zone_from_note(line: str) -> tuple[dt.tzinfo | None, str | None]:
         return None, str(exc)
 
 
+def _twelve_hour(h: int, ampm: str) -> int | None:
+    """The 24-hour hour of "11 PM"; "23:27 PM" is a 24-hour time with a redundant PM; "23 AM" is no time."""
+    if 13 <= h <= 23 and ampm == "pm":
+        return h
+    if not 1 <= h <= 12:
+        return None
+    return (h % 12) + (12 if ampm == "pm" else 0)
+
+
 def _valid_date(y: int, m: int, d: int) -> dt.date | None:
     try:
         return dt.date(y, m, d)
@@ -226,9 +235,9 @@ def parse_timeline_row(
             m_end, token = m.start("H"), None
         else:
             if ampm:
-                if not 1 <= h <= 12:
+                h = _twelve_hour(h, ampm)
+                if h is None:
                     return None
-                h = (h % 12) + (12 if ampm == "pm" else 0)
             if h > 23 or int(g["M"] or 0) > 59:
                 return None
             hour, minute, second = h, int(g["M"] or 0), int(g["S"] or 0)
@@ -281,9 +290,9 @@ def parse_time_only_row(
     h, mi = int(m.group("H")), int(m.group("M"))
     ampm = (m.group("ampm") or "").replace(".", "").replace(" ", "").lower()
     if ampm:
-        if not 1 <= h <= 12:
+        h = _twelve_hour(h, ampm)
+        if h is None:
             return None
-        h = (h % 12) + (12 if ampm == "pm" else 0)
     if h > 23 or mi > 59:
         return None
     stamp = f"{date.isoformat()} {h:02d}:{mi:02d}:{int(m.group('S') or 0):02d}"
