@@ -204,8 +204,10 @@ def parse_timeline_row(
         y, mo, d = (int(g["y4"]), a, b) if a <= 12 else (int(g["y4"]), b, a)
     elif g["a5"]:
         a, b = int(g["a5"]), int(g["b5"])
-        if g["H"] is None or year is None:
-            return None  # "24/7 support", or no year anywhere: not a dated row
+        if g["H"] is None:
+            return None  # "24/7 support": a dated row has a time
+        if year is None:
+            return {"when": None, "when_utc": None, "inferred_year": False, "text": "", "no_year": True}
         y, mo, d = (year, a, b) if a <= 12 else (year, b, a)
         inferred = True
     else:

@@ -118,7 +118,7 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
     else:
         # no headings at all (a first comment written as prose): a run of dated lines is its timeline
         found: list[dict] = []
-        rows = prose_timeline(content, year, found, reference)
+        rows = prose_timeline(content, years, found, reference)
         if len(rows) >= 2:
             timeline = rows
             problems.extend(found)
