@@ -40,6 +40,14 @@ class Year:
         return self._text is not None
 
 
+def _wants_year(text: str, zone: dt.tzinfo | None, note_line: str) -> bool:
+    """Would this line be a row if the year of year-less dates were known? Tried with 2000, a leap
+    year, so that any day and month valid in some year is valid here: the text is searched for
+    its latest year only when a line needs it."""
+    row = parse_timeline_row(text, zone=zone, zone_context=note_line, year=2000)
+    return row is not None and not row.get("no_year")
+
+
 def _latest_year(text: str) -> int | None:
     years = [int(y) for y in _ISO_YEAR.findall(text)]
     low = _lowered(text)
@@ -134,7 +142,7 @@ def _rows(
         row = parse_timeline_row(
             text, zone=zone, zone_context=note_line, year=year.known, reference=reference
         )
-        if row is not None and row.get("no_year") and year.pending:
+        if year.pending and (row is None or row.get("no_year")) and _wants_year(text, zone, note_line):
             row = parse_timeline_row(
                 text, zone=zone, zone_context=note_line, year=year.get(), reference=reference
             )
