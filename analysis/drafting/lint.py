@@ -170,7 +170,8 @@ def lint_report(
                     "timeline.empty", "The Timeline section has no dated rows", heading_line.get("Timeline")
                 )
             )
-        if not items:
+        steps_in_prose = getattr(era, "ITEMS_AS_PROSE", False) and sections.get("Action Items", "").strip()
+        if not items and not steps_in_prose:
             out.append(
                 _finding(
                     "action_item.none",

@@ -91,6 +91,8 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
             if answer:
                 current.lines.append((num, answer))  # the answer shares the question's line
             sections.append(current)
+            for extra in era.also_answers(text) if hasattr(era, "also_answers") else []:
+                sections.append(_Section(extra, heading, current.lines))  # one answer, two questions
             continue
         md = _MD_HEADING.match(text) if len(text) <= 400 else None
         heading = None

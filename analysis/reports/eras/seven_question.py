@@ -80,6 +80,18 @@ def heading(line: str) -> tuple[str, str] | None:
     return name, _strip_md(m.group("rest"))[:120]
 
 
+# Before 2023 the steps were a list or prose: lint asks for the answer, not for a table of items.
+ITEMS_AS_PROSE = True
+
+
+def also_answers(line: str) -> list[str]:
+    """Other sections a question line answers too ("Summary of the problematic certificates &
+    complete certificate data:" is answers 4 and 5 in one)."""
+    k = _key(_strip_md(" ".join(line.split()))[:200])
+    hits = [n for n, p in _PHRASES if p.search(k)]
+    return [ANSWERS[n][0] for n in hits[1:]]
+
+
 def may_open(line: str) -> bool:
     """Cheap test before `heading`: a numbered line or a short line ending with a colon."""
     t = line.rstrip()
