@@ -347,8 +347,7 @@ class _Run:
         self.certificate_details(ids, cert_batch, keys)
         if self.stream is not None:
             bar.set_postfix_str(
-                f"CA {ca.ca_id} {self.position}, {len(self.stream.sent)} certificates and "
-                f"{len(self.stream.rows_sent)} revocations sent to the store",
+                f"CA {ca.ca_id} {self.position}, {len(self.stream.sent)} certificates taken for the store",
                 refresh=True,
             )
         return keys
@@ -542,14 +541,21 @@ class ResultSink(Protocol):
     ) -> dict: ...
 
 
-class _Stream:
-    """The sweep's downloads handed to a ResultSink as they arrive: each certificate once, each
-    distinct revocation row once, a revocation as soon as its issuer's name is known (from a
-    certificate of that crt.sh CA): the rows `build_frames` makes of the whole sweep."""
+STREAM_BATCH = 10_000  # certificates parsed and handed to a sink at a time
 
-    def __init__(self, sink: ResultSink) -> None:
+
+class _Stream:
+    """The sweep's downloads handed to a ResultSink as they arrive, `batch` certificates at a time
+    (parsing a few at a time costs more than the parse): each certificate once, each distinct
+    revocation row once, a revocation as soon as its issuer's name is known (from a certificate of
+    that crt.sh CA): the rows `build_frames` makes of the whole sweep."""
+
+    def __init__(self, sink: ResultSink, batch: int = STREAM_BATCH) -> None:
         self.sink = sink
+        self.batch = max(1, int(batch))
         self.sent: set[int] = set()
+        self.pending: dict[int, dict] = {}  # crt.sh id -> DER and first_seen, not yet parsed
+        self.meta: dict[int, dict] = {}  # crt.sh id -> its key row (issuer, own crl_revoked row)
         self.issuer_of: dict[int, str] = {}
         self.waiting: list[tuple[int, dict]] = []  # revocations whose issuer has no certificate yet
         self.rows_sent: set[tuple] = set()
@@ -559,14 +565,29 @@ class _Stream:
         if not ids:
             return
         self.sent.update(ids)
-        meta = {int(r["crtsh_id"]): r for rows in key_rows.values() for r in rows}
-        certs, _ = certificate_frame({i: details[i] for i in ids}, meta)  # problems: build_frames
+        want = set(ids)
+        self.meta.update(
+            (int(r["crtsh_id"]), r) for rows in key_rows.values() for r in rows if int(r["crtsh_id"]) in want
+        )
+        self.pending.update((i, details[i]) for i in ids)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Parse and hand over what is pending (also at the end of the sweep)."""
+        if not self.pending:
+            return
+        pending, meta = self.pending, self.meta
+        self.pending, self.meta = {}, {}
+        certs, _ = certificate_frame(pending, meta)  # its problems are build_frames' to report
         if len(certs):
             self.sink.add_certificates(certs, order=[2 * int(c) for c in certs["crtsh_id"]])
             for ca, dn in zip(certs["issuer_ca_id"], certs["issuer_dn"].astype(str), strict=True):
                 if ca is not pd.NA:
                     self.issuer_of[int(ca)] = dn
-        self.waiting += [(i, meta[i]) for i in ids if i in meta and meta[i]["revoked_at"] is not None]
+        self.waiting += [
+            (i, meta[i]) for i in sorted(pending) if i in meta and meta[i]["revoked_at"] is not None
+        ]
         rows, order, waiting = [], [], []
         for cid, m in self.waiting:
             ca = int(m["issuer_ca_id"])
@@ -603,6 +624,7 @@ def run_sweep(
     progress: bool | None = None,
     problems: Sequence[Problem] = (),
     sink: ResultSink | None = None,
+    sink_batch: int = STREAM_BATCH,
 ) -> SweepResult:
     """Sweep the CAs `cas` [(crt.sh ca id, name)] for keyCompromise revocations with
     since <= revocation date < until (default: 2013 to now) and hand what they lead to to
@@ -611,14 +633,15 @@ def run_sweep(
     UpstreamError from the source propagates (the database is unusable).
 
     `sink` (e.g. a store): the certificates and revocations are handed to it batch by batch as they
-    arrive, and it is finished with the sweep's CRL coverage, problems, inputs and figures."""
+    arrive (`sink_batch` certificates at a time), and it is finished with the sweep's CRL coverage,
+    problems, inputs and figures."""
     from tqdm import tqdm
 
     since = utc(since) if since is not None else DEFAULT_SINCE
     until = utc(until) if until is not None else utc(pd.Timestamp.now(tz="UTC").ceil("D"))
     state = SweepState(state_dir, fresh=not resume, offline=offline)
     run = _Run(source, state, offline=offline, min_chunk=min_chunk, page=page)
-    run.stream = _Stream(sink) if sink is not None else None
+    run.stream = _Stream(sink, sink_batch) if sink is not None else None
     run.problems.extend(problems)
     if not offline:
         state.save_cas(list(cas))
@@ -659,6 +682,7 @@ def run_sweep(
     run.problems.extend(more)
     if run.stream is not None:
         run.stream.send(details, all_keys)  # a no-op: every certificate was sent when it arrived
+        run.stream.flush()
     given = list(run.problems)
     findings = find_key_reuse(
         certs,

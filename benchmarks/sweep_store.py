@@ -14,7 +14,7 @@ Prints wall time and peak resident memory of each, what the store received (cert
 revocations, Parquet files), the store's overhead on the sweep, and whether `keyreuse --store` gives
 the sweep's findings (summary, violations, revocation delays, keys). No assertion: figures for people.
 
-    benchmarks/sweep_store.py [--rows 1000000] [--batch-rows N]
+    benchmarks/sweep_store.py [--rows 1000000] [--batch-rows N...]
 """
 
 from __future__ import annotations
@@ -119,7 +119,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="certificate rows to generate")
     ap.add_argument(
-        "--batch-rows", type=int, default=None, help="the store's batch size (default as shipped)"
+        "--batch-rows",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also run sweep+store with these batch sizes (rows held before a Parquet write)",
     )
     args = ap.parse_args()
 
@@ -138,24 +142,32 @@ def main() -> int:
         )
         base = in_process(_sweep, dsn=server, state=state, offline=True, store=None, batch_rows=None)
         store = str(Path(tmp) / "store")
-        stored = in_process(
-            _sweep, dsn=server, state=state, offline=True, store=store, batch_rows=args.batch_rows
-        )
+        stored = in_process(_sweep, dsn=server, state=state, offline=True, store=store, batch_rows=None)
         query = in_process(_keyreuse_store, store=store)
-    rows = [
-        ("sweep", base),
-        ("sweep+store", stored),
-        ("keyreuse-store", query),
-    ]
-    print(f"\n{'route':<16}{'seconds':>10}{'peak MiB':>11}")
+        others = [
+            (
+                f"sweep+store/{n}",
+                in_process(
+                    _sweep,
+                    dsn=server,
+                    state=state,
+                    offline=True,
+                    store=str(Path(tmp) / f"s{n}"),
+                    batch_rows=n,
+                ),
+            )
+            for n in args.batch_rows
+        ]
+    rows = [("sweep", base), ("sweep+store", stored), *others, ("keyreuse-store", query)]
+    print(f"\n{'route':<22}{'seconds':>10}{'peak MiB':>11}{'files':>8}")
     for name, r in rows:
-        print(f"{name:<16}{r['seconds']:>10.2f}{r['peak_mib']:>11.0f}")
+        print(f"{name:<22}{r['seconds']:>10.2f}{r['peak_mib']:>11.0f}{r.get('files', ''):>8}")
     certs, revs = stored["written"]
     print(
         f"\nstore received {certs:,} certificates and {revs:,} revocations in {stored['files']} Parquet files"
     )
     print(f"store overhead on the sweep: {stored['seconds'] / base['seconds']:.2f}x time")
-    same_sweep = stored["findings"] == base["findings"]
+    same_sweep = all(r["findings"] == base["findings"] for r in (stored, *(o for _, o in others)))
     same_store = query["findings"] == base["findings"]
     s = base["findings"]["summary"]
     print(

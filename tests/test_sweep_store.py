@@ -184,6 +184,7 @@ def _sweep(dsn: str, state: Path, appender, *, resume: bool = False):
             until=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
             as_of=AS_OF,
             cert_batch=2,
+            sink_batch=2,  # the store gets every 2 certificates (as they are downloaded, 2 a time)
             resume=resume,
             sink=appender,
         )
