@@ -67,6 +67,7 @@ def _sweep(dsn: str, state: str, *, offline: bool, store: str | None, batch_rows
                 offline=offline,
                 progress=False,
                 sink=sink,
+                sink_batch=batch_rows or 10_000,
             )
         finally:
             if sink is not None:
@@ -123,7 +124,7 @@ def main() -> int:
         type=int,
         nargs="*",
         default=[],
-        help="also run sweep+store with these batch sizes (rows held before a Parquet write)",
+        help="also run sweep+store with these batch sizes (certificates parsed and held per write)",
     )
     args = ap.parse_args()
 
