@@ -233,13 +233,13 @@ def _parse_text(text: str, *, year: int | None = None, reference: dt.date | None
         else:
             full = True
     if seven_report:
-        before = [(n, t) for n, t in content if n < seven_heads[0].line][-12:]
-        if not report_heads and _PRELIM_SAID.search(" ".join(t[:300] for _, t in before)):
+        before = [(n, t) for n, t in content if n < seven_heads[0].line and t.strip()][-12:]
+        if not report_heads and _says_preliminary(before):
             prelim = True  # "This is a preliminary incident report." then the seven answers
         else:
             full = True
     if not report_heads and not seven_heads:
-        if _PRELIM_SAID.search(" ".join(t[:300] for _, t in content[:80])):
+        if _says_preliminary(content[:80]):
             prelim = True
         full_sections = {"Impact", "Timeline", "Root Cause Analysis", "Lessons Learned"}
         non_update_ai = any(s.name == "Action Items" and not s.heading.update for s in sections)
@@ -359,6 +359,12 @@ _PRELIM_SAID = re.compile(
     r"|(?:^|[.!]\s)preliminary(?:\s+incident)?\s+report\s*(?:[:.;]|$)",
     re.IGNORECASE,
 )
+# a line that is only "PRELIMINARY NOTICE" / "Preliminary report:"
+_PRELIM_LINE = re.compile(r"preliminary(?:\s+incident)?\s+(?:report|notice)\s*[:.]?", re.IGNORECASE)
+
+
+def _says_preliminary(lines: list[tuple[int, str]]) -> bool:
+    return any(_PRELIM_LINE.fullmatch(_strip_md(t).strip()) or _PRELIM_SAID.search(t[:300]) for _, t in lines)
 
 
 def _after(content: list[tuple[int, str]], line: int, n: int = 4) -> str:

@@ -63,9 +63,11 @@ def heading(line: str) -> tuple[str, str] | None:
     text = " ".join(line.split())[:300]
     m = _NUMBERED.match(text)
     if not m:
-        # an unnumbered question label: a short line ending with a colon
+        # an unnumbered question: a short label ending with a colon, or the question's full text
+        # on its own line ("How your CA first became aware of the problem (e.g. ...), and the time")
         bare = _strip_md(text).strip()
-        if len(bare) > 160 or not bare.endswith(":"):
+        full = _FULL_QUESTION.match(bare)
+        if not full and (len(bare) > 160 or not bare.endswith(":")):
             return None
         n = _by_phrase(bare)
         return (ANSWERS[n][0], bare.rstrip(":")[:120]) if n else None
@@ -93,9 +95,20 @@ def also_answers(line: str) -> list[str]:
 
 
 def may_open(line: str) -> bool:
-    """Cheap test before `heading`: a numbered line or a short line ending with a colon."""
+    """Cheap test before `heading`: a numbered line, a short line ending with a colon, or a line
+    opening with a question's own first words."""
     t = line.rstrip()
-    return bool(_PREFIX.match(line)) or (t.endswith(":") and len(t) <= 200)
+    return bool(_PREFIX.match(line)) or (t.endswith(":") and len(t) <= 200) or bool(_FULL_QUESTION.match(t))
+
+
+# The questions' own openings, as the wiki wrote them (a line starting so is the question itself)
+_FULL_QUESTION = re.compile(
+    r"^\s*(?:\*\*|__)?(?:how your ca first became aware|a timeline of the actions your ca took"
+    r"|whether your ca has stopped|a summary of the problematic certificates"
+    r"|the complete certificate data for the problematic|explanation about how and why"
+    r"|list of steps your ca is taking)\b",
+    re.IGNORECASE,
+)
 
 
 _PREFIX = re.compile(
