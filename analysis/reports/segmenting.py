@@ -34,7 +34,15 @@ def _heading_name(title: str) -> tuple[str | None, bool]:
     t = re.sub(r"^(?:\d+|[A-Za-z])[.)]\s+", "", t)
     t = _UPDATED.sub(" ", t)
     k = _key(t)
-    return _SECTION_ALIASES.get(k), update
+    name = _SECTION_ALIASES.get(k)
+    if name is None and _TIMELINE_TITLE.match(k):
+        name = "Timeline"  # "Preliminary timeline of events leading up to this incident:"
+    return name, update
+
+
+_TIMELINE_TITLE = re.compile(
+    r"^(?:(?:preliminary|initial|detailed|updated) )?timeline of (?:the )?(?:events|actions)\b"
+)
 
 
 # Every section alias has a word that a line naming it must contain (lower-cased, emphasis markers
