@@ -215,6 +215,7 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
         sentences: _Sentences | None = None
         last_measure: str | None = None
         found: list[tuple[int, str]] = []
+        found_at: list[int] = []  # the positions of `found`, kept alongside for bisection
         low = _lowered(joined)
         scan = _COUNT_LOWER.finditer(low) if low is not None else _COUNT_RE.finditer(joined)
         if "no " in (low if low is not None else joined.lower()):
@@ -250,7 +251,7 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
                     # subject of the sentence before ("41 certificates carry ... keys. 3 of them")
                     if sentences is None:
                         sentences = _Sentences(joined)
-                    positions = [p0 for p0, _ in found[-64:]]  # recent counts only: bounded work
+                    positions = found_at[-64:]  # recent counts only: bounded work
                     recent = found[-64:]
                     here = bisect.bisect_left(positions, sentences.start_of(m.start()))
                     prev = bisect.bisect_left(positions, sentences.start_of_previous(m.start()))
@@ -274,6 +275,7 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
                 continue
             last_measure = measure
             found.append((m.start(), measure))
+            found_at.append(m.start())
             if (measure, value) in seen:
                 continue
             seen.add((measure, value))

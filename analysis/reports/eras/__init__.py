@@ -28,9 +28,13 @@ def era_in_force(day: dt.date) -> ModuleType:
     return current
 
 
+# The eras' own cheap tests, looked up once (this runs on every line of a text).
+_OPENERS = tuple(e.may_open for e in ERAS if hasattr(e, "may_open"))
+
+
 def may_open(line: str) -> bool:
     """Cheap test before `heading`: could `line` open an era-only heading at all?"""
-    return any(e.may_open(line) for e in ERAS if hasattr(e, "may_open"))
+    return any(opens(line) for opens in _OPENERS)
 
 
 def heading(line: str) -> tuple[str, str, ModuleType] | None:
