@@ -50,6 +50,7 @@ _COUNT_RE = re.compile(
     re.IGNORECASE,
 )
 _NOUN_RE = re.compile(_MEASURE_NOUNS, re.IGNORECASE)
+_LISTED = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s")
 # "No keys were compromised", "no certificates were affected", "no certificates misissued": a
 # count of 0 in its measure. Not "no other/additional certificates are affected" (the count given
 # is complete), not "no certificates were issued with the problem" (an answer about stopping), and
@@ -203,10 +204,19 @@ def _collect_counts(lines: list[tuple[int, str]], fields: list[tuple[str, str, i
     # "Relevant policies:" quotes requirements ("MUST point to a single DER encoded certificate"):
     # its numbers are the policy's, not the incident's
     quoted = {line for label, _v, line in fields if _key(label).startswith("relevant polic")}
+    raw = dict(lines)
+    quote_end = -10  # a quote may also follow its field after one blank line, up to the next item
     seen: set[tuple[str, int]] = set()  # prose repeats are one count; template fields stand apart
     for para in _paragraphs([(n, t) for n, t in lines if n not in field_lines]):
-        if para[0][0] in quoted:
+        first = para[0][0]
+        if first in quoted:
+            quote_end = para[-1][0]
             continue
+        if first <= quote_end + 2:
+            r = raw.get(first, "")
+            if not (_LISTED.match(r) or _MD_HEADING.match(r) or _FIELD_BOLD.match(r)):
+                quote_end = para[-1][0]
+                continue
         joined = " ".join(t for _, t in para)
         starts, pos = [], 0
         for _n, t in para:

@@ -60,8 +60,8 @@ _DATE_DMY = (
 _DATE_MD = r"(?P<a5>\d{1,2})/(?P<b5>\d{1,2})(?![/\d])"
 # "07-July through 09-July 2020": the row is dated by the range's first day
 _DATE_RANGE = (
-    rf"(?: (?:through|thru|until|to) (?:\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MON}\.?|{_MON}\.? \d{{1,2}}(?:st|nd|rd|th)?)"
-    r"(?:,? \d{4})?)?"
+    rf"(?: (?:through|thru|until|to) (?:\d{{1,2}}(?:st|nd|rd|th)?[ -]{_MON}\.?|{_MON}\.? \d{{1,2}}(?:st|nd|rd|th)?"
+    r"|\d{1,2}/\d{1,2}(?=[/ ])|\d{4}-\d{1,2}-\d{1,2})(?:(?:,? |/)\d{4})?)?"
 )
 _TIME = (
     r"(?:\*\*)?(?:,? ?(?:@|\||-|\u2013|at)? ?|T)(?:\*\*)? ?"
@@ -76,8 +76,12 @@ _ROW_RE = re.compile(
     + rf"(?: ?\(? ?(?P<zone>{_ROW_ZONE}|(?<=\d)Z\b) ?\)?)?",
     re.IGNORECASE,
 )
+# "08:16 UTC & 08:25 UTC", "1/30/2019 23:36:32 UTC and 1/30/2019 23:35:55 UTC": a second time
+# (with or without its date) after the row's own; the row is dated by the first
 _SECOND_TIME = re.compile(
-    r"^(?:&|and|/)\s?\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?(?:\s?(?:UTC|GMT|Z)\b)?[\s:\-\u2013]*", re.IGNORECASE
+    r"^(?:&|and|/)\s?(?:(?:\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2})\s)?\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s?[ap]\.?m\b\.?)?(?:\s?(?:UTC|GMT|Z)\b)?[\s:\-\u2013]*",
+    re.IGNORECASE,
 )
 _ROW_SEP = re.compile(r"^(?:\s|\*\*|__|[:|,\-\u2013\u2014.])*")
 _ZONE_NOTE_RE = re.compile(
@@ -256,7 +260,7 @@ def parse_timeline_row(
     tz = row_zone if (row_zone is not None or zone_problem) else zone
     rest = line[m_end:]
     text = _ROW_SEP.sub("", rest).strip()
-    text = _SECOND_TIME.sub("", text)  # "08:16 UTC & 08:25 UTC": the row is dated by the first
+    text = _SECOND_TIME.sub("", text)
     text = re.sub(r"\s*\|\s*$", "", text).strip()
     text = re.sub(r"\s*\|\s*", " | ", text)
     text = _strip_md(text)

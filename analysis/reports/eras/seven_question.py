@@ -31,7 +31,7 @@ REQUIRED_FIELDS: dict[str, list[tuple[str, str]]] = {}
 PRELIMINARY_FIELDS: list[tuple[str, str]] = []
 
 _NUMBERED = re.compile(
-    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) ?#?)?(?P<n>[1-7])(?:[.):]| [-\u2013\u2014:])"
+    r"^ {0,3}(?:#{1,6} )?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) ?#?)?(?P<n>[1-7])(?:[.):\-]| [-\u2013\u2014:])"
     r"(?:\*\*|__)? (?P<rest>.{4,})$",
     re.IGNORECASE,
 )
@@ -112,7 +112,7 @@ _FULL_QUESTION = re.compile(
 
 
 _PREFIX = re.compile(
-    r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) *#?)?[1-7](?:[.):]| [-\u2013\u2014:])",
+    r"^ {0,3}(?:#{1,6} ?)?(?:\*\*|__)?(?:(?:q(?:uestion)?|topic) *#?)?[1-7](?:[.):\-]| [-\u2013\u2014:])",
     re.IGNORECASE,
 )
 
