@@ -44,7 +44,8 @@ _FIRST = "".join(sorted({w[0] for w in _NUMBER_WORDS} | {"t"}))
 _COUNT_RE = re.compile(
     rf"\b(?=[\d{_FIRST}])"
     rf"(?:{_NUM}(?:\s*\(\d[\d,]*\))?\s+(?:of\s+(?:our|the|these|those|its|their|all\s+the)\s+)?"
-    rf"{_MODIFIER}{{0,3}}{_MEASURE_NOUNS}"
+    # "two Certificate Problem Report aliases": the noun names another thing (a CPR), not a count
+    rf"{_MODIFIER}{{0,3}}{_MEASURE_NOUNS}(?!\s+problem\s+reports?\b)"
     rf"|(?P<n2>\d[\d,]*)\s+of\s+(?:them|these|those)\b"
     rf"|total\s*[:=]\s*(?P<n3>\d[\d,]*)\b)",
     re.IGNORECASE,
