@@ -96,6 +96,8 @@ def _measure(noun: str) -> str:
 
 
 def _number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)  # the common case: plain digits (a number word never is)
     t = " ".join(text.lower().replace(",", "").split())
     if t in _NUMBER_WORDS:
         return _NUMBER_WORDS[t]

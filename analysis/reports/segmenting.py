@@ -122,6 +122,7 @@ def _segment(lines: list[tuple[int, str]]) -> tuple[list[_Heading], list[_Sectio
                 stripped
                 and len(stripped) <= 80
                 and len(stripped.split(None, 9)) <= 9
+                and _may_name_section(stripped)  # none in the line: none in its bold part either
                 and not _FIELD_BOLD.match(text)
             ):
                 bold = _BOLD_LINE.match(text)
