@@ -20,7 +20,12 @@ _NUMBER_WORDS = {
     )
 }
 _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "a single": 1, "one single": 1})
-_NUM = r"(?P<n>\d[\d,]*(?![\d.]\d)|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+# "2.601" and "30 000" are thousands written the European way (groups of exactly three digits)
+_NUM = (
+    r"(?P<n>\d{1,3}(?:[.\u00a0 ]\d{3})+(?![\d.,]\d)|\d[\d,]*(?![\d.]\d)|"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r")"
+)
 # Nouns of each measure. A root is a CA too; we keep them apart because reports count them apart.
 _MEASURE_NOUNS = (
     r"(?P<what>pre-?certificates?|precerts?|key\s+pairs?|public\s+keys?|private\s+keys?|keys?|spkis?"
@@ -71,7 +76,10 @@ _COUNT_LOWER = re.compile(_COUNT_RE.pattern)
 # _REFERENCE_ENDS: a cheap test that skips the search for almost every number.
 _REFERENCE = re.compile(r"(?:#|[-/.:]|\bbug\s*|\bcomment\s*|\bsection\s*|\bversion\s*|\bv)$", re.I)
 _REFERENCE_ENDS = frozenset("#-/.:gGtTnNvV")
-_YEAR_BEFORE = re.compile(rf"(?:{_MON}\.?|\b(?:in|since|during|of|until|before|after|from))\s+$", re.I)
+_YEAR_BEFORE = re.compile(
+    rf"(?:{_MON}\.?|\b\d{{1,2}}(?:st|nd|rd|th)?,|\b(?:in|since|during|of|until|before|after|from))\s+$", re.I
+)
+_GROUP_SEP = re.compile(r"(?<=\d)[.\u00a0 ](?=\d{3}\b)")
 
 
 def _last_noun(text: str) -> str | None:
@@ -98,7 +106,7 @@ def _measure(noun: str) -> str:
 def _number(text: str) -> int | None:
     if text.isdigit():
         return int(text)  # the common case: plain digits (a number word never is)
-    t = " ".join(text.lower().replace(",", "").split())
+    t = _GROUP_SEP.sub("", " ".join(text.lower().replace(",", "").split()))
     if t in _NUMBER_WORDS:
         return _NUMBER_WORDS[t]
     return int(t) if t.isdigit() else None
