@@ -42,7 +42,7 @@ from .units import PairHashes, merge_issuer_figures, units_of
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 DUCKDB_SHARE = 50  # percent of --memory-limit for DuckDB; the rest is Python, Arrow and the findings
-UNIT_BYTES_PER_ROW = 800  # DuckDB memory per entry of a unit of work, with headroom
+UNIT_BYTES_PER_ROW = 600  # DuckDB memory per entry of a unit of work, with headroom
 TIME_COLUMNS = {
     "not_before",
     "not_after",
@@ -88,7 +88,8 @@ class DuckDBEngine:
 
         # The limit is the whole process's budget. DuckDB gets a share of it; the store is analysed
         # a few partitions at a time (`unit_rows` entries), sized so one unit's grouping fits in
-        # that share (measured: about 500 bytes of DuckDB memory per entry with two threads).
+        # that share (measured at 100M entries, two threads: splits of 1.25M entries kept the whole
+        # process under 940 MiB, about 500 bytes an entry with Python included).
         budget = parse_size(memory_limit)
         cap = max(budget * DUCKDB_SHARE // 100, 2**26)
         self.unit_rows = int(unit_rows) if unit_rows else max(cap // UNIT_BYTES_PER_ROW, 10_000)
@@ -519,7 +520,11 @@ def _by_partition(st: Store, eng: DuckDBEngine, scope: str, now_us: int, progres
             eng.execute(f"INSERT INTO ccerts {rules.candidate_certs('cand_u', 'certs_u', hash_col)}")
             eng.execute("INSERT INTO cand SELECT spki_sha256 FROM cand_u")
             eng.execute("DELETE FROM cand_u")
+
     eng.execute("DROP TABLE IF EXISTS iss_u")
+    eng.execute("DROP TABLE IF EXISTS cand_u")
+    # serial_reuse: an (issuer, serial) hash seen in two issuances; checked exactly below.
+    repeated = pairs.repeated()
 
     # The rules on the candidates' certificates, with only their (issuer, serial) pairs' revocations.
     eng.view(
@@ -528,13 +533,16 @@ def _by_partition(st: Store, eng: DuckDBEngine, scope: str, now_us: int, progres
         "ON r.issuer_key = p.issuer_key AND r.serial = p.serial",
     )
     eng.materialize("attached", rules.attached_issuances("ccerts", revs="crevs"))
-    iss = _frame(eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope)))
+    flagged = eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope))
+    # DuckDB's tables are not needed any more: their memory goes back before the frames are built.
+    eng.execute("DROP TABLE attached")
+    iss = _frame(flagged)
+    del flagged
     _add_certificate_hashes(eng, iss, "ccerts")
+    eng.execute("DROP TABLE ccerts")
 
     issuers, first_units = merge_issuer_figures(partials)
     files_of = {u: files for u, (files, _) in enumerate(units)}
-    # serial_reuse: an (issuer, serial) hash seen in two issuances; exact check in those units.
-    repeated = pairs.repeated()
     reused: list[tuple[str, str]] = []
     if repeated:
         eng.create("rh", pa.table({"h": pa.array(sorted(repeated), pa.uint64())}))
@@ -585,11 +593,12 @@ def _add_certificate_hashes(eng, iss: pd.DataFrame, certs: str) -> None:
         return
     eng.create("hash_seq", pa.table({"seq": pa.array(sorted(seqs), pa.int64())}))
     found = eng.table(rules.hashes_by_seq(certs))
-    by_seq = dict(zip(found.column("seq").to_pylist(), found.column("cert_sha256").to_pylist(), strict=True))
+    by_seq = pd.Series(
+        found.column("cert_sha256").to_pylist(), index=found.column("seq").to_pylist(), dtype="string"
+    )
     for col, seq_col in (("cert_sha256", "final_seq"), ("precert_sha256", "precert_seq")):
-        iss.loc[need, col] = [
-            by_seq.get(int(v)) if v == v and v is not None else None for v in iss.loc[need, seq_col]
-        ]
+        seq = pd.to_numeric(iss.loc[need, seq_col]).astype("Int64")
+        iss.loc[need, col] = seq.map(by_seq).astype("string")
 
 
 def _plain_key_records(table: pa.Table) -> Iterator[dict]:

@@ -79,16 +79,17 @@ class PairHashes:
                 h = np.fromfile(os.path.join(self.dir, f"{b}.h"), dtype=np.uint64)
                 if len(h) < 2:
                     continue
-                u = np.fromfile(os.path.join(self.dir, f"{b}.u"), dtype=np.uint32)
-                order = np.argsort(h, kind="stable")
-                h, u = h[order], u[order]
-                same = h[1:] == h[:-1]
-                if not same.any():
+                # Sorting the hashes alone is cheaper than ordering the units with them.
+                s = np.sort(h)
+                dup = np.unique(s[1:][s[1:] == s[:-1]])
+                del s
+                if not len(dup):
                     continue
-                idx = np.flatnonzero(same)
-                for i in np.unique(np.concatenate([idx, idx + 1])):
-                    out.setdefault(int(h[i]), set()).add(int(u[i]))
-                del h, u, order
+                u = np.fromfile(os.path.join(self.dir, f"{b}.u"), dtype=np.uint32)
+                hit = np.isin(h, dup)
+                for hv, uv in zip(h[hit].tolist(), u[hit].tolist(), strict=True):
+                    out.setdefault(int(hv), set()).add(int(uv))
+                del h, u, hit
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
         return out
