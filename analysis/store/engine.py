@@ -1,11 +1,16 @@
 """Run the rules SQL (rules.py) on a store with DuckDB or Spark and assemble the same `Findings`
 the pandas path returns, so every output format is shared.
 
-Plan: (1) a probe over every certificate finds the keys that can be compromised (a keyCompromise
-revocation attaches to one of their certificates, or they are listed); (2) the full rules run on
-those keys' certificates only (every rule is local to a key once revocations are attached);
-(3) one grouping pass per issuer gives the whole store's counts and coverage; (4) the serial_reuse
-warnings and (for JSON) the keys without compromise come from their own grouping queries.
+Two plans over the same statements. DuckDB (`_by_partition`): the store a unit of SPKI-prefix
+partitions at a time (every rule is local to a key once revocations are attached, and a key's
+certificates share a partition), so memory follows the budget, not the store; per unit the entries
+are grouped into issuances (numbers only), the per-issuer counts and distinct keys add up across
+units, and the candidate keys' certificates are kept; the rules then run once on those. Spark
+(`_single_pass`): (1) a probe over every certificate finds the candidate keys, (2) the rules run on
+their certificates, (3) one grouping pass per issuer gives counts and coverage, (4) distinct keys.
+Candidate keys: a keyCompromise revocation attaches to one of their certificates, or they are
+listed. The serial_reuse warnings and (for JSON) the keys without compromise come from their own
+queries.
 """
 
 from __future__ import annotations
