@@ -96,7 +96,7 @@ class DuckDBEngine:
         # that share (measured at 100M entries, two threads: splits of 1.25M entries kept the whole
         # process under 940 MiB, about 500 bytes an entry with Python included).
         budget = parse_size(memory_limit)
-        cap = max(budget * DUCKDB_SHARE // 100, 2**26)
+        cap = self.cap = max(budget * DUCKDB_SHARE // 100, 2**26)
         self.unit_rows = int(unit_rows) if unit_rows else max(cap // UNIT_BYTES_PER_ROW, 10_000)
         try:
             self.con = duckdb.connect(config={"memory_limit": f"{cap // 2**20}MiB"})
@@ -532,17 +532,19 @@ def _by_partition(st: Store, eng: DuckDBEngine, scope: str, now_us: int, progres
     repeated = pairs.repeated()
 
     # The rules on the candidates' certificates, with only their (issuer, serial) pairs' revocations.
+    # From here on the findings frames grow in Python: DuckDB keeps to half its share (it spills),
+    # then a quarter once its result is out.
+    eng.execute(f"SET memory_limit = '{max(eng.cap // 2, 2**26) // 2**20}MiB'")
     eng.view(
         "crevs",
         "SELECT r.* FROM revs r JOIN (SELECT DISTINCT issuer_key, serial FROM ccerts) p "
         "ON r.issuer_key = p.issuer_key AND r.serial = p.serial",
     )
     eng.materialize("attached", rules.attached_issuances("ccerts", revs="crevs"))
-    flagged = eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope))
-    # DuckDB's tables are not needed any more: their memory goes back before the frames are built.
+    flagged = [eng.table(rules.flagged_issuances("attached", now_us=now_us, scope=scope))]
     eng.execute("DROP TABLE attached")
+    eng.execute(f"SET memory_limit = '{max(eng.cap // 4, 2**26) // 2**20}MiB'")
     iss = _frame(flagged)
-    del flagged
     _add_certificate_hashes(eng, iss, "ccerts")
     eng.execute("DROP TABLE ccerts")
 
@@ -673,11 +675,16 @@ def _coverage_notes(st: Store, eng, issuers: pd.DataFrame, certs: str = "certs")
     ]
 
 
-def _frame(table: pa.Table) -> pd.DataFrame:
-    """An engine's Arrow result -> a frame with the pandas path's dtypes (µs integers -> UTC times)."""
+def _frame(table: pa.Table | list) -> pd.DataFrame:
+    """An engine's Arrow result -> a frame with the pandas path's dtypes (µs integers -> UTC times).
+    Given as a one-item list, the table is taken out of it and let go column by column, so the
+    result and the whole table are never in memory together."""
+    if isinstance(table, list):
+        table = table.pop()
     cols = {}
-    for name in table.column_names:
+    for name in list(table.column_names):
         col = table.column(name)
+        table = table.drop_columns([name])
         if name in TIME_COLUMNS:
             if pa.types.is_timestamp(col.type):
                 col = pc.cast(col, pa.timestamp("us", tz="UTC"))
