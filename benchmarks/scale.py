@@ -149,9 +149,9 @@ def measure(code: str, cap_mib: int | None = None) -> tuple[float, int, str | No
     over `cap_mib` and was killed). The time includes the interpreter's start and imports (about a
     second), for every contender alike."""
 
-    def limit() -> None:  # the backstop: address space, well above the resident cap
+    def limit() -> None:  # the backstop: address space (allocators reserve more than they use)
         if cap_mib:
-            resource.setrlimit(resource.RLIMIT_AS, ((cap_mib + 6144) * 2**20,) * 2)
+            resource.setrlimit(resource.RLIMIT_AS, (cap_mib * 2 * 2**20,) * 2)
 
     t = time.perf_counter()
     proc = subprocess.Popen(
@@ -174,8 +174,12 @@ def measure(code: str, cap_mib: int | None = None) -> tuple[float, int, str | No
             time.sleep(0.2)
     out, err = proc.communicate()
     seconds = time.perf_counter() - t
-    if over or (cap_mib and proc.returncode and "MemoryError" in err):
-        return seconds, max(peak, cap_mib), None
+    if over:
+        return seconds, peak, None
+    if cap_mib and proc.returncode and "MemoryError" in err:
+        raise RuntimeError(
+            f"MemoryError at the address-space backstop ({2 * cap_mib:,} MiB), resident peak {peak:,} MiB"
+        )
     if proc.returncode or "maxrss=" not in err:
         lines = [x for x in err.strip().splitlines() if "Error" in x] or err.strip().splitlines() or ["?"]
         raise RuntimeError(f"failed ({proc.returncode}): {lines[-1][:300]}")
@@ -320,7 +324,10 @@ def main() -> None:
             print(f"  {name:<30} {exc}", flush=True)
             continue
         if out is None:
-            print(f"  {name:<30} over the cap of {cap:,} MiB after {seconds:.1f} s (killed)", flush=True)
+            print(
+                f"  {name:<30} over the cap of {cap:,} MiB resident ({peak:,} MiB seen) after {seconds:.1f} s: killed",
+                flush=True,
+            )
             continue
         results[name] = (seconds, peak, json.loads(out.strip().splitlines()[-1]))
         print(
