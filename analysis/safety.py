@@ -221,18 +221,25 @@ def write_inside(root: str | os.PathLike, name: str, data: bytes) -> Path:
     """Write `data` as `root/name` without following any link: the target is checked with
     `confined` and written through a fresh temporary file (O_EXCL) renamed over it, so a symlink
     planted at the name or at a temporary name cannot redirect the write. Returns the path."""
+    target = confined(root, name)
+    replace_file(target, data)
+    return target
+
+
+def replace_file(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` as `path` all at once: a fresh temporary file beside it (O_EXCL, so a link
+    planted at a temporary name is never written through) renamed over it. A reader sees the old
+    file or the new one, never half of it; a link at `path` itself is replaced, not followed."""
     import tempfile
 
-    target = confined(root, name)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, target)  # replaces a link at `target` itself, never what it points to
+        os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
-    return target

@@ -271,7 +271,9 @@ def _contradictions(
     n = data.get("remaining_valid")
     if not n:
         return []
-    later = {id(it): when for it, when in completed_after_data(items, data_as_of)}
+    # The dates come from the text's own items, else (a closure text alone) from its report's.
+    dated = completed_after_data(list(items or context_items or []), data_as_of)
+    later = {id(it): when for it, when in dated}
     as_of = day_of(data_as_of)
     out = []
     for it in items:
@@ -300,10 +302,9 @@ def _contradictions(
             )
         )
     if closure and closure.get("attestation") and not out:
-        later_elsewhere = completed_after_data(list(items or context_items or []), data_as_of)
-        if later_elsewhere:
+        if dated:
             names = ", ".join(
-                f"'{_short(it.get('item', ''), 40)}' ({when.isoformat()})" for it, when in later_elsewhere
+                f"'{_short(it.get('item', ''), 40)}' ({when.isoformat()})" for it, when in dated
             )
             out.append(
                 _finding(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import Problem, UpstreamError
 from ..formats import UTC, parse_time
-from ..safety import confined, load_json, safe_name, write_inside
+from ..safety import confined, load_json, replace_file, safe_name, write_inside
 from .http import Answer, InvalidAnswer, Session, UpstreamProblem, expect_json
 
 COMPONENT = "CA Certificate Compliance"
@@ -217,9 +217,7 @@ def _write_json(path: Path, obj: object, *, confine: bool = True) -> None:
     if confine:
         write_inside(path.parent, path.name, text.encode("utf-8"))
         return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    replace_file(path, text.encode("utf-8"))
 
 
 def write_bug_dir(bundle: dict, out_dir: str | os.PathLike) -> tuple[Path, list[Problem]]:

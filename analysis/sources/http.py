@@ -41,7 +41,6 @@ import os
 import random
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -53,7 +52,7 @@ import requests
 
 from .. import __version__
 from ..errors import OfflineMiss, Problem, UpstreamError
-from ..safety import load_json
+from ..safety import load_json, replace_file
 from . import transport
 
 log = logging.getLogger(__name__)
@@ -292,22 +291,8 @@ class Cache:
             "size": len(answer.content),
             "sha256": hashlib.sha256(answer.content).hexdigest(),
         }
-        _atomic_write(body_path, answer.content)
-        _atomic_write(meta_path, json.dumps(meta, indent=1).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        replace_file(body_path, answer.content)
+        replace_file(meta_path, json.dumps(meta, indent=1).encode())
 
 
 # --- the session ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UsageError
+from ..safety import replace_file
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -181,9 +182,7 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:
-    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path / MANIFEST)
+    replace_file(path / MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def open_store(path: str | os.PathLike, *, create: bool = False) -> Store:
